@@ -1,0 +1,318 @@
+"""Sealed datagrams -> whole frames (the client's side of the video plane), sans-IO.
+
+Drive it like aioquic's QuicConnection: ``receive_datagram(data, now_ns)`` for every
+datagram from the video socket, ``handle_timer(now_ns)`` when ``get_timer()`` says,
+then drain ``next_event()``.
+
+Theory of operation:
+- A datagram is opened first (authenticated, replay-checked); anything that fails is
+  counted by kind and dropped. Nothing a peer sends can raise out of receive_datagram.
+- Shards collect per (frame, block). A block is rebuilt as soon as any k of its
+  shards are in (FEC when a data shard is missing); a frame is released when all its
+  blocks are rebuilt. The decoder never sees a partial frame.
+- Frames are released in index order only. When frame F completes, every older frame
+  still incomplete, and every index skipped entirely, is lost: its late shards are
+  dropped on arrival. A frame that stays incomplete for ``frame_timeout_ns`` is lost too.
+- After any loss the decoder's reference chain is broken, so non-key frames are
+  dropped (counted) until a keyframe completes, and a KeyframeNeeded event is raised,
+  repeated at most once per ``keyframe_interval_ns`` while the wait lasts.
+- At most ``max_pending_frames`` incomplete frames are held; a new one beyond that
+  abandons the oldest as lost. With MAX_FRAME_SIZE this bounds the memory a peer can pin.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Final
+
+from ..errors import FecError, ProtocolError
+from ..fec import FecEngine, default_engine
+from .crypto import AuthError, Buffer, Opener, ReplayError
+from .header import HEADER_SIZE, TAG_SIZE, ShardHeader, block_span, parse_header
+
+DEFAULT_FRAME_TIMEOUT_NS: Final = 200_000_000
+DEFAULT_KEYFRAME_INTERVAL_NS: Final = 250_000_000
+# Eight frames in flight is >100 ms at 60 fps: anything older is lost for a live stream.
+DEFAULT_MAX_PENDING_FRAMES: Final = 8
+RECENTLY_LOST: Final = 64
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrameReady:
+    """A whole frame, ready for the decoder."""
+
+    frame_index: int
+    data: bytes
+    keyframe: bool
+    pts_ns: int  # host capture time, host clock
+    first_datagram_ns: int  # receiver clock
+    completed_ns: int  # receiver clock
+    recovered: bool  # at least one data shard was rebuilt by FEC
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyframeNeeded:
+    """The decoder needs an IDR: tell the host (control-stream KeyframeRequest)."""
+
+    last_frame: int | None  # newest frame released, None if none yet
+
+
+VideoEvent = FrameReady | KeyframeNeeded
+
+
+@dataclass(slots=True)
+class ReceiverStats:
+    datagrams: int = 0
+    bytes: int = 0
+    malformed: int = 0  # not a lumen video datagram
+    forged: int = 0  # failed authentication
+    replayed: int = 0
+    inconsistent: int = 0  # header contradicts itself or earlier shards of its frame
+    late: int = 0  # for a frame already given up as lost
+    redundant: int = 0  # parity for a frame already complete: normal, not an error
+    frames_complete: int = 0
+    frames_recovered: int = 0
+    frames_lost: int = 0
+    frames_dropped: int = 0  # complete but undecodable: waiting for a keyframe
+    keyframe_requests: int = 0
+
+
+@dataclass(slots=True)
+class _Block:
+    """Shards of one block. Whole data shards are decrypted straight into the frame
+    buffer; parity shards and a last, padded data shard are kept in ``held``."""
+
+    k: int
+    m: int
+    start: int  # offset of the block in the frame
+    length: int
+    shard_len: int
+    present: set[int] = field(default_factory=set)
+    held: dict[int, bytes] = field(default_factory=dict)
+    done: bool = False
+
+    def in_frame(self, i: int) -> int:
+        """Bytes of data shard ``i`` that belong to the frame (short for the padded one)."""
+        return max(0, min(self.shard_len, self.length - i * self.shard_len))
+
+
+@dataclass(slots=True)
+class _Frame:
+    size: int
+    flags: int
+    pts_ns: int
+    first_ns: int
+    buf: bytearray
+    blocks: list[_Block | None]
+    remaining: int
+    recovered: bool = False
+
+
+class Reassembler:
+    def __init__(
+        self,
+        key: bytes,
+        *,
+        engine: FecEngine | None = None,
+        frame_timeout_ns: int = DEFAULT_FRAME_TIMEOUT_NS,
+        keyframe_interval_ns: int = DEFAULT_KEYFRAME_INTERVAL_NS,
+        max_pending_frames: int = DEFAULT_MAX_PENDING_FRAMES,
+    ) -> None:
+        self._opener = Opener(key)
+        self._engine = engine or default_engine()
+        self._frame_timeout_ns = frame_timeout_ns
+        self._keyframe_interval_ns = keyframe_interval_ns
+        self._max_pending = max_pending_frames
+        self._frames: dict[int, _Frame] = {}
+        self._last_done = -1  # newest frame index released or given up
+        self._last_released: int | None = None
+        self._need_keyframe = True
+        self._last_request_ns: int | None = None
+        self._events: deque[VideoEvent] = deque()
+        # Only to tell late shards from redundant parity in the stats.
+        self._recently_lost: deque[int] = deque(maxlen=RECENTLY_LOST)
+        self.stats = ReceiverStats()
+
+    # -- input ---------------------------------------------------------------
+
+    def receive_datagram(self, data: Buffer, now_ns: int) -> None:
+        st = self.stats
+        st.datagrams += 1
+        st.bytes += len(data)
+        try:
+            hdr = parse_header(data)
+        except ProtocolError:
+            st.malformed += 1
+            return
+        if hdr.frame_index <= self._last_done:
+            # Checked before the AEAD too: no work for shards nobody wants.
+            if hdr.frame_index in self._recently_lost:
+                st.late += 1
+            else:
+                st.redundant += 1
+            return
+        self._add_shard(hdr, data, now_ns)
+
+    def handle_timer(self, now_ns: int) -> None:
+        expired = [i for i, f in self._frames.items() if now_ns - f.first_ns >= self._frame_timeout_ns]
+        if expired:
+            self._give_up_through(max(expired))
+            self._want_keyframe(now_ns)
+        elif self._need_keyframe and self._last_request_ns is not None:
+            self._want_keyframe(now_ns)
+
+    # -- output --------------------------------------------------------------
+
+    def get_timer(self) -> int | None:
+        deadlines = [f.first_ns + self._frame_timeout_ns for f in self._frames.values()]
+        if self._need_keyframe and self._last_request_ns is not None:
+            deadlines.append(self._last_request_ns + self._keyframe_interval_ns)
+        return min(deadlines) if deadlines else None
+
+    def next_event(self) -> VideoEvent | None:
+        return self._events.popleft() if self._events else None
+
+    # -- internals -----------------------------------------------------------
+
+    def _add_shard(self, hdr: ShardHeader, datagram: Buffer, now_ns: int) -> None:
+        # Nothing is created from a header until its datagram authenticates: forged
+        # headers must not be able to evict frames or fix a block's shape.
+        st = self.stats
+        b, i = hdr.block_index, hdr.shard_index
+        shard_len = len(datagram) - HEADER_SIZE - TAG_SIZE
+        frame = self._frames.get(hdr.frame_index)
+        block = None
+        if frame is not None:
+            if (frame.size, frame.flags, frame.pts_ns, len(frame.blocks)) != (
+                hdr.frame_size, hdr.flags, hdr.pts_ns, hdr.block_count
+            ):
+                st.inconsistent += 1
+                return
+            block = frame.blocks[b]
+        if block is None:
+            start, length = block_span(hdr.frame_size, hdr.block_count, b)
+            if length == 0 or hdr.k * shard_len < length:
+                st.inconsistent += 1
+                return
+        elif (block.k, block.m, block.shard_len) != (hdr.k, hdr.m, shard_len):
+            st.inconsistent += 1
+            return
+        elif block.done or i in block.present:
+            st.redundant += 1  # parity beyond what the block needed, or a duplicate sealed anew
+            return
+        # Whole data shards of a known block decrypt straight into the frame buffer.
+        in_place = block is not None and i < block.k and (i + 1) * shard_len <= block.length
+        try:
+            if in_place:
+                off = block.start + i * shard_len  # type: ignore[union-attr]
+                self._opener.open(hdr.seq, datagram, memoryview(frame.buf)[off : off + shard_len])  # type: ignore[union-attr]
+                shard = None
+            else:
+                shard = self._opener.open(hdr.seq, datagram)
+        except AuthError:
+            st.forged += 1
+            return
+        except ReplayError:
+            st.replayed += 1
+            return
+        if frame is None:
+            frame = self._new_frame(hdr, now_ns)
+        if block is None:
+            block = frame.blocks[b] = _Block(hdr.k, hdr.m, start, length, shard_len)
+        if shard is not None:
+            if i < block.k and (i + 1) * shard_len <= block.length:
+                off = block.start + i * shard_len
+                frame.buf[off : off + shard_len] = shard
+            else:
+                block.held[i] = shard
+        block.present.add(i)
+        if len(block.present) < block.k:
+            return
+        self._rebuild_block(frame, block)
+        if frame.remaining == 0:
+            self._complete(hdr.frame_index, frame, now_ns)
+
+    def _new_frame(self, hdr: ShardHeader, now_ns: int) -> _Frame:
+        if len(self._frames) >= self._max_pending:
+            self._give_up_through(min(self._frames))
+            self._want_keyframe(now_ns)
+        frame = _Frame(
+            size=hdr.frame_size, flags=hdr.flags, pts_ns=hdr.pts_ns, first_ns=now_ns,
+            buf=bytearray(hdr.frame_size), blocks=[None] * hdr.block_count,
+            remaining=hdr.block_count,
+        )
+        self._frames[hdr.frame_index] = frame
+        return frame
+
+    def _rebuild_block(self, frame: _Frame, block: _Block) -> None:
+        k, size, buf = block.k, block.shard_len, frame.buf
+        missing = [i for i in range(k) if i not in block.present]
+        if missing:
+            view = memoryview(buf)
+            shards: dict[int, Buffer] = {}
+            for i in block.present:
+                held = block.held.get(i)
+                shards[i] = held if held is not None else view[block.start + i * size :][:size]
+            try:
+                data = self._engine.reconstruct(k, block.m, shards)
+            except FecError:  # cannot happen for shapes parse_header admits
+                self.stats.inconsistent += 1
+                return
+            frame.recovered = True
+            rebuilt = {i: data[i] for i in missing}
+        else:
+            rebuilt = {}
+        for i in range(k):
+            n = block.in_frame(i)
+            row = rebuilt.get(i)
+            if row is None:
+                row = block.held.get(i)
+            if row is not None and n:
+                off = block.start + i * size
+                buf[off : off + n] = memoryview(row)[:n]
+        block.done = True
+        block.held.clear()
+        frame.remaining -= 1
+
+    def _complete(self, index: int, frame: _Frame, now_ns: int) -> None:
+        self._give_up_through(index - 1)
+        del self._frames[index]
+        self._last_done = index
+        st = self.stats
+        st.frames_complete += 1
+        st.frames_recovered += frame.recovered
+        keyframe = bool(frame.flags & 1)
+        if keyframe:
+            self._need_keyframe = False
+            self._last_request_ns = None
+        elif self._need_keyframe:
+            st.frames_dropped += 1
+            self._want_keyframe(now_ns)
+            return
+        self._last_released = index
+        self._events.append(
+            FrameReady(
+                frame_index=index, data=bytes(frame.buf), keyframe=keyframe,
+                pts_ns=frame.pts_ns, first_datagram_ns=frame.first_ns, completed_ns=now_ns,
+                recovered=frame.recovered,
+            )
+        )
+
+    def _give_up_through(self, index: int) -> None:
+        """Everything up to ``index`` that is not done is lost."""
+        if index <= self._last_done:
+            return
+        for i in [i for i in self._frames if i <= index]:
+            del self._frames[i]
+        self._recently_lost.extend(range(max(self._last_done + 1, index + 1 - RECENTLY_LOST), index + 1))
+        self.stats.frames_lost += index - self._last_done
+        self._last_done = index
+        self._need_keyframe = True
+
+    def _want_keyframe(self, now_ns: int) -> None:
+        if self._last_request_ns is not None and now_ns - self._last_request_ns < self._keyframe_interval_ns:
+            return
+        self._last_request_ns = now_ns
+        self.stats.keyframe_requests += 1
+        self._events.append(KeyframeNeeded(last_frame=self._last_released))
