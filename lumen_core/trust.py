@@ -43,12 +43,12 @@ def parse_pin(text: str) -> str:
     pin = text.strip()
     if not pin:
         raise PinError("pin is empty; expected 64 hex digits (a SHA-256 fingerprint)")
-    seps = {c for c in pin if c in ": "}
-    if len(seps) > 1:
-        raise PinError("pin mixes colons and spaces; use one kind of separator")
     for pos, c in enumerate(pin, 1):
         if c not in _HEX and c not in ": ":
             raise PinError(f"pin has {c!r} at position {pos}: only hex digits 0-9 a-f and ':' or ' ' are allowed")
+    seps = {c for c in pin if c in ": "}
+    if len(seps) > 1:
+        raise PinError("pin mixes colons and spaces; use one kind of separator")
     if seps:
         sep = seps.pop()
         groups = pin.split(sep) if sep == ":" else pin.split(" ")
