@@ -30,6 +30,10 @@ class FecEngine(Protocol):
 
     def encode(self, data: np.ndarray, m: int) -> np.ndarray: ...
 
+    def recover(self, k: int, m: int, shards: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]: ...
+
+    def recover_rows(self, k: int, m: int, rows: list[int], survivors: np.ndarray) -> tuple[list[int], np.ndarray]: ...
+
     def reconstruct(self, k: int, m: int, shards: Mapping[int, Buffer]) -> np.ndarray: ...
 
 
@@ -42,15 +46,12 @@ def pick_survivors(k: int, m: int, shards: Mapping[int, Buffer]) -> list[int]:
     return present[:k]
 
 
-MatrixOp = Callable[..., np.ndarray]
+MatrixOp = Callable[[np.ndarray], np.ndarray]
+MatrixProduct = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def decode_matrix(
-    matrix: np.ndarray,
-    k: int,
-    rows: list[int],
-    invert: MatrixOp = gf256.invert,
-    matmul: MatrixOp = gf256.matmul,
+    matrix: np.ndarray, k: int, rows: list[int], invert: MatrixOp, matmul: MatrixProduct
 ) -> tuple[list[int], np.ndarray]:
     """The missing data shards and the rows that rebuild them from the survivors ``rows``.
 
@@ -63,47 +64,99 @@ def decode_matrix(
     present = set(rows)
     missing = [i for i in range(k) if i not in present]
     known = [i for i in rows if i < k]
-    parity = [i for i in rows if i >= k]
-    inverse = invert(matrix[np.ix_(parity, missing)])
+    parity = matrix[[i for i in rows if i >= k]]
+    inverse = invert(parity[:, missing])
     decode = np.empty((len(missing), k), dtype=np.uint8)
     if known:
-        decode[:, : len(known)] = matmul(inverse, matrix[np.ix_(parity, known)])
+        decode[:, : len(known)] = matmul(inverse, parity[:, known])
     decode[:, len(known) :] = inverse
     return missing, decode
 
 
-class NumpyEngine:
-    """Pure numpy; always available."""
+class EngineBase:
+    """What both engines share; a subclass supplies the field arithmetic.
 
-    name = "numpy"
+    ``_generator(k, m)`` builds the generator matrix, ``_invert`` inverts a square
+    matrix, and ``_multiply(coefs, rows)`` multiplies a coefficient matrix by rows of
+    bytes; ``_encoder(k, m)`` may return something ``_encode_with`` uses faster.
+    """
+
+    name = "base"
+
+    # Tables for many (k, m) shapes are kept; a session uses a handful. The bound keeps
+    # a peer that cycles through shapes from growing memory without end.
+    MAX_CACHED_SHAPES = 256
 
     def __init__(self) -> None:
         self._matrices: dict[tuple[int, int], np.ndarray] = {}
+
+    def _generator(self, k: int, m: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _invert(self, mat: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _multiply(self, coefs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def _matrix(self, k: int, m: int) -> np.ndarray:
         key = (k, m)
         mat = self._matrices.get(key)
         if mat is None:
-            mat = self._matrices[key] = gf256.cauchy_matrix(k, m)
+            gf256.check_shape(k, m)
+            if len(self._matrices) >= self.MAX_CACHED_SHAPES:
+                self._matrices.clear()
+            mat = self._matrices[key] = self._generator(k, m)
         return mat
 
     def encode(self, data: np.ndarray, m: int) -> np.ndarray:
         k = data.shape[0]
         if m == 0:
             return np.zeros((0, data.shape[1]), dtype=np.uint8)
-        return gf256.matmul(self._matrix(k, m)[k:], data)
+        return self._multiply(self._matrix(k, m)[k:], np.ascontiguousarray(data))
+
+    def recover(self, k: int, m: int, shards: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]:
+        """The data shards missing from ``shards`` and their rebuilt rows, in that order."""
+        rows = pick_survivors(k, m, shards)
+        if rows[-1] < k:
+            return [], np.zeros((0, 0), dtype=np.uint8)
+        survivors = np.stack([np.frombuffer(shards[i], dtype=np.uint8) for i in rows])
+        return self.recover_rows(k, m, rows, survivors)
+
+    def recover_rows(self, k: int, m: int, rows: list[int], survivors: np.ndarray) -> tuple[list[int], np.ndarray]:
+        """Like recover, for callers that already hold the survivors as one array.
+
+        ``rows``: k shard indices as pick_survivors orders them (ascending, so data
+        first); ``survivors``: those shards, row for row.
+        """
+        missing, decode = decode_matrix(self._matrix(k, m), k, rows, self._invert, self._multiply)
+        return missing, self._multiply(decode, survivors)
 
     def reconstruct(self, k: int, m: int, shards: Mapping[int, Buffer]) -> np.ndarray:
-        rows = pick_survivors(k, m, shards)
-        survivors = np.stack([np.frombuffer(shards[i], dtype=np.uint8) for i in rows])
-        if rows[-1] < k:
-            return survivors
-        missing, decode = decode_matrix(self._matrix(k, m), k, rows)
-        data = np.empty_like(survivors)
-        known = [i for i in rows if i < k]
-        data[known] = survivors[: len(known)]
-        data[missing] = gf256.matmul(decode, survivors)
+        missing, rebuilt = self.recover(k, m, shards)
+        length = len(next(iter(shards.values())))
+        data = np.empty((k, length), dtype=np.uint8)
+        for i in range(k):
+            if i in shards:
+                data[i] = np.frombuffer(shards[i], dtype=np.uint8)
+        if missing:
+            data[missing] = rebuilt
         return data
+
+
+class NumpyEngine(EngineBase):
+    """Pure numpy; always available."""
+
+    name = "numpy"
+
+    def _generator(self, k: int, m: int) -> np.ndarray:
+        return gf256.cauchy_matrix(k, m)
+
+    def _invert(self, mat: np.ndarray) -> np.ndarray:
+        return gf256.invert(mat)
+
+    def _multiply(self, coefs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return gf256.matmul(coefs, rows)
 
 
 def default_engine() -> FecEngine:

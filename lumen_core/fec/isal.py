@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-from collections.abc import Mapping
 
 import numpy as np
 
 from ..errors import FecError
-from . import gf256
-from .engine import Buffer, decode_matrix, pick_survivors
+from .engine import EngineBase
 
 _u8p = ctypes.POINTER(ctypes.c_ubyte)
-
-# Tables for many (k, m) shapes are kept; a session uses a handful. The bound keeps a
-# peer that cycles through shapes from growing memory without end.
-MAX_CACHED_TABLES = 256
 
 
 def load_isal() -> ctypes.CDLL | None:
@@ -53,73 +47,52 @@ def _row_pointers(arr: np.ndarray) -> ctypes.Array[ctypes.c_void_p]:
     return (ctypes.c_void_p * arr.shape[0])(*(base + i * stride for i in range(arr.shape[0])))
 
 
-class IsalEngine:
+class IsalEngine(EngineBase):
     name = "isa-l"
 
     def __init__(self, lib: ctypes.CDLL) -> None:
+        super().__init__()
         self._lib = lib
-        self._matrices: dict[tuple[int, int], np.ndarray] = {}
         self._encode_tables: dict[tuple[int, int], np.ndarray] = {}
 
-    def _matrix(self, k: int, m: int) -> np.ndarray:
-        key = (k, m)
-        mat = self._matrices.get(key)
-        if mat is None:
-            gf256.check_shape(k, m)
-            mat = np.zeros((k + m, k), dtype=np.uint8)
-            self._lib.gf_gen_cauchy1_matrix(_u8(mat), k + m, k)
-            if len(self._matrices) >= MAX_CACHED_TABLES:
-                self._matrices.clear()
-            self._matrices[key] = mat
+    def _generator(self, k: int, m: int) -> np.ndarray:
+        mat = np.zeros((k + m, k), dtype=np.uint8)
+        self._lib.gf_gen_cauchy1_matrix(_u8(mat), k + m, k)
         return mat
-
-    def _tables(self, k: int, rows: np.ndarray) -> np.ndarray:
-        rows = np.ascontiguousarray(rows, dtype=np.uint8)
-        tables = np.empty(32 * k * rows.shape[0], dtype=np.uint8)
-        self._lib.ec_init_tables(k, rows.shape[0], _u8(rows), _u8(tables))
-        return tables
-
-    def _run(self, tables: np.ndarray, sources: np.ndarray, out_rows: int) -> np.ndarray:
-        k, length = sources.shape
-        out = np.empty((out_rows, length), dtype=np.uint8)
-        self._lib.ec_encode_data(
-            length, k, out_rows, _u8(tables), _row_pointers(sources), _row_pointers(out)
-        )
-        return out
-
-    def encode(self, data: np.ndarray, m: int) -> np.ndarray:
-        k = data.shape[0]
-        if m == 0:
-            return np.zeros((0, data.shape[1]), dtype=np.uint8)
-        key = (k, m)
-        tables = self._encode_tables.get(key)
-        if tables is None:
-            tables = self._tables(k, self._matrix(k, m)[k:])
-            if len(self._encode_tables) >= MAX_CACHED_TABLES:
-                self._encode_tables.clear()
-            self._encode_tables[key] = tables
-        return self._run(tables, np.ascontiguousarray(data), m)
 
     def _invert(self, mat: np.ndarray) -> np.ndarray:
         n = mat.shape[0]
-        src = np.ascontiguousarray(mat, dtype=np.uint8)  # ISA-L destroys its input
+        src = np.array(mat, dtype=np.uint8, order="C")  # ISA-L overwrites its input
         out = np.empty((n, n), dtype=np.uint8)
         if self._lib.gf_invert_matrix(_u8(src), _u8(out), n) != 0:
             raise FecError("matrix is singular")
         return out
 
-    def _matmul(self, coefs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        # A matrix product is an encode: coefs are the coding rows, rows the "shards".
-        return self._run(self._tables(coefs.shape[1], coefs), np.ascontiguousarray(rows), coefs.shape[0])
+    def _tables(self, coefs: np.ndarray) -> np.ndarray:
+        rows, k = coefs.shape
+        coefs = np.ascontiguousarray(coefs, dtype=np.uint8)
+        tables = np.empty(32 * k * rows, dtype=np.uint8)
+        self._lib.ec_init_tables(k, rows, _u8(coefs), _u8(tables))
+        return tables
 
-    def reconstruct(self, k: int, m: int, shards: Mapping[int, Buffer]) -> np.ndarray:
-        rows = pick_survivors(k, m, shards)
-        survivors = np.stack([np.frombuffer(shards[i], dtype=np.uint8) for i in rows])
-        if rows[-1] < k:
-            return survivors
-        missing, decode = decode_matrix(self._matrix(k, m), k, rows, self._invert, self._matmul)
-        data = np.empty_like(survivors)
-        known = [i for i in rows if i < k]
-        data[known] = survivors[: len(known)]
-        data[missing] = self._run(self._tables(k, decode), survivors, len(missing))
-        return data
+    def _run(self, tables: np.ndarray, sources: np.ndarray, out_rows: int) -> np.ndarray:
+        k, length = sources.shape
+        out = np.empty((out_rows, length), dtype=np.uint8)
+        self._lib.ec_encode_data(length, k, out_rows, _u8(tables), _row_pointers(sources), _row_pointers(out))
+        return out
+
+    def _multiply(self, coefs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        # ISA-L's encode is a matrix product: coefs are the coding rows, rows the shards.
+        return self._run(self._tables(coefs), np.ascontiguousarray(rows), coefs.shape[0])
+
+    def encode(self, data: np.ndarray, m: int) -> np.ndarray:
+        k = data.shape[0]
+        if m == 0:
+            return np.zeros((0, data.shape[1]), dtype=np.uint8)
+        # The encode tables of a shape are reused for every block of that shape.
+        tables = self._encode_tables.get((k, m))
+        if tables is None:
+            if len(self._encode_tables) >= self.MAX_CACHED_SHAPES:
+                self._encode_tables.clear()
+            tables = self._encode_tables[(k, m)] = self._tables(self._matrix(k, m)[k:])
+        return self._run(tables, np.ascontiguousarray(data), m)

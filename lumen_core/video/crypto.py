@@ -8,6 +8,7 @@ accepted, or that is older than the window, is refused even though it authentica
 
 from __future__ import annotations
 
+import struct
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
@@ -20,15 +21,17 @@ from .header import HEADER_SIZE
 Buffer = bytes | bytearray | memoryview
 
 KEY_SIZE: Final = 16
-_NONCE_PREFIX: Final = b"\x00\x00\x00\x00"
 # Seqs this far behind the newest accepted one are refused without a look. 8192
 # datagrams is >100 ms of a 1080p60 keyframe burst at full rate: reordering deeper than
 # that is loss anyway.
 REPLAY_WINDOW: Final = 8192
 
 
+_NONCE = struct.Struct("!4xQ")
+
+
 def nonce_for(seq: int) -> bytes:
-    return _NONCE_PREFIX + seq.to_bytes(8, "big")
+    return _NONCE.pack(seq)
 
 
 class ReplayWindow:
@@ -41,23 +44,25 @@ class ReplayWindow:
 
     def check(self, seq: int) -> bool:
         """True if ``seq`` may be new: not yet accepted and inside the window."""
-        if seq > self._top:
-            return True
-        if seq <= self._top - self._size:
-            return False
-        return not self._seen[seq % self._size]
+        top = self._top
+        return seq > top or (seq > top - self._size and not self._seen[seq % self._size])
 
     def accept(self, seq: int) -> None:
         """Record ``seq`` (call only after the datagram authenticated)."""
-        if seq > self._top:
-            advance = seq - self._top
-            if advance >= self._size:
-                self._seen[:] = bytes(self._size)
-            else:
-                for s in range(self._top + 1, seq):
-                    self._seen[s % self._size] = 0
+        size, top = self._size, self._top
+        if seq > top:
+            if seq - top >= size:
+                self._seen[:] = bytes(size)
+            elif seq - top > 1:
+                # Forget the slots the window slides over (they held seqs now too old).
+                lo, hi = (top + 1) % size, seq % size
+                if lo <= hi:
+                    self._seen[lo:hi] = bytes(hi - lo)
+                else:
+                    self._seen[lo:] = bytes(size - lo)
+                    self._seen[:hi] = bytes(hi)
             self._top = seq
-        self._seen[seq % self._size] = 1
+        self._seen[seq % size] = 1
 
 
 class Sealer:
@@ -67,19 +72,20 @@ class Sealer:
         self._aead = AESGCM(key)
         self._seq = 0
 
-    def next_seq(self) -> int:
-        seq = self._seq
-        if seq >= 1 << 64:
+    def reserve(self, count: int) -> int:
+        """The first of ``count`` fresh seqs (nonces); they are never handed out again."""
+        first = self._seq
+        if first + count > 1 << 64:
             raise OverflowError("video key exhausted; start a new session")
-        self._seq += 1
-        return seq
+        self._seq += count
+        return first
 
-    def seal(self, seq: int, header: bytes, shard: bytes | memoryview) -> bytes:
-        return header + self._aead.encrypt(nonce_for(seq), shard, header)
-
-    def seal_into(self, seq: int, header: memoryview, shard: Buffer, out: memoryview) -> None:
+    def seal_into(self, seq: int, header: Buffer, shard: Buffer, out: memoryview) -> None:
         """Seal ``shard`` into ``out`` (exactly len(shard) + 16 bytes): no copies."""
-        self._aead.encrypt_into(nonce_for(seq), shard, header, out)
+        self._aead.encrypt_into(_NONCE.pack(seq), shard, header, out)
+
+    def seal(self, seq: int, header: bytes, shard: Buffer) -> bytes:
+        return header + self._aead.encrypt(_NONCE.pack(seq), shard, header)
 
 
 class Opener:
@@ -95,19 +101,19 @@ class Opener:
         With ``out`` (exactly the shard's length) the shard is written there and None
         is returned: the receiver decrypts data shards straight into the frame.
         """
-        if not self._window.check(seq):
+        window = self._window
+        if not window.check(seq):
             raise ReplayError(f"video datagram seq {seq} replayed or too old")
         view = memoryview(datagram)
-        header, sealed = view[:HEADER_SIZE], view[HEADER_SIZE:]
         try:
             if out is None:
-                shard: bytes | None = self._aead.decrypt(nonce_for(seq), sealed, header)
+                shard: bytes | None = self._aead.decrypt(_NONCE.pack(seq), view[HEADER_SIZE:], view[:HEADER_SIZE])
             else:
-                self._aead.decrypt_into(nonce_for(seq), sealed, header, out)
+                self._aead.decrypt_into(_NONCE.pack(seq), view[HEADER_SIZE:], view[:HEADER_SIZE], out)
                 shard = None
         except InvalidTag:
             raise AuthError("video datagram failed authentication") from None
-        self._window.accept(seq)
+        window.accept(seq)
         return shard
 
 

@@ -110,11 +110,14 @@ class Packetizer:
             k = -(-length // self.shard_payload)
             shard_len = -(-length // k)
             m = parity_count(k, self.parity_percent)
-            padded = np.zeros(k * shard_len, dtype=np.uint8)
-            padded[:length] = source[start : start + length]
-            data = padded.reshape(k, shard_len)
-            parity = self._engine.encode(data, m) if m else None
-            blocks.append(self._seal_block(data, parity, (flags, k, m, index, size, b, block_count, pts_ns)))
+            # Data rows then parity rows, one buffer: the sealing loop walks it linearly.
+            shards = np.empty((k + m, shard_len), dtype=np.uint8)
+            shards.reshape(-1)[:length] = source[start : start + length]
+            shards.reshape(-1)[length : k * shard_len] = 0
+            if m:
+                shards[k:] = self._engine.encode(shards[:k], m)
+            fields = (VERSION, flags, k, m, 0, index, size, b, block_count, 0, 0, pts_ns)
+            blocks.append(self._seal_block(shards, fields))
         st = self.stats
         st.frames += 1
         st.keyframes += keyframe
@@ -123,20 +126,19 @@ class Packetizer:
         st.datagram_bytes += sum(len(blk.buffer) for blk in blocks)
         return blocks
 
-    def _seal_block(
-        self, data: np.ndarray, parity: np.ndarray | None, fields: tuple[int, ...]
-    ) -> SealedBlock:
-        flags, k, m, index, size, b, block_count, pts_ns = fields
-        shard_len = data.shape[1]
+    def _seal_block(self, shards: np.ndarray, fields: tuple[int, ...]) -> SealedBlock:
+        """Seal every row of ``shards`` behind its header; ``fields`` is the header
+        template (seq and shard index are filled in per datagram)."""
+        count, shard_len = shards.shape
         dgram = HEADER_SIZE + shard_len + TAG_SIZE
-        buf = bytearray(dgram * (k + m))
-        out = memoryview(buf)
-        seal_into = self._sealer.seal_into
-        pack_into = HEADER.pack_into
-        shards = list(data) if parity is None else [*data, *parity]
-        for i, shard in enumerate(shards):
-            seq = self._sealer.next_seq()
+        buf = bytearray(dgram * count)
+        out, src = memoryview(buf), memoryview(shards.reshape(-1))
+        version, flags, k, m, _, index, size, b, block_count, _, _, pts_ns = fields
+        first = self._sealer.reserve(count)
+        seal_into, pack_into = self._sealer.seal_into, HEADER.pack_into
+        for i in range(count):
             off = i * dgram
-            pack_into(buf, off, VERSION, flags, k, m, seq, index, size, b, block_count, i, 0, pts_ns)
-            seal_into(seq, out[off : off + HEADER_SIZE], shard, out[off + HEADER_SIZE : off + dgram])
+            body = off + HEADER_SIZE
+            pack_into(buf, off, version, flags, k, m, first + i, index, size, b, block_count, i, 0, pts_ns)
+            seal_into(first + i, out[off:body], src[i * shard_len : (i + 1) * shard_len], out[body : off + dgram])
         return SealedBlock(buf, dgram)

@@ -26,10 +26,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
+import numpy as np
+
 from ..errors import FecError, ProtocolError
 from ..fec import FecEngine, default_engine
 from .crypto import AuthError, Buffer, Opener, ReplayError
-from .header import HEADER_SIZE, TAG_SIZE, ShardHeader, block_span, parse_header
+from .header import FLAG_KEYFRAME, HEADER_SIZE, TAG_SIZE, block_span, header_fields
 
 DEFAULT_FRAME_TIMEOUT_NS: Final = 200_000_000
 DEFAULT_KEYFRAME_INTERVAL_NS: Final = 250_000_000
@@ -43,7 +45,7 @@ class FrameReady:
     """A whole frame, ready for the decoder."""
 
     frame_index: int
-    data: bytes
+    data: bytearray  # handed over, not copied: the reassembler keeps no reference
     keyframe: bool
     pts_ns: int  # host capture time, host clock
     first_datagram_ns: int  # receiver clock
@@ -83,14 +85,20 @@ class _Block:
     """Shards of one block. Whole data shards are decrypted straight into the frame
     buffer; parity shards and a last, padded data shard are kept in ``held``."""
 
-    k: int
-    m: int
+    shape: tuple[int, int, int]  # k, m, shard length: every shard must agree
     start: int  # offset of the block in the frame
     length: int
-    shard_len: int
     present: set[int] = field(default_factory=set)
     held: dict[int, bytes] = field(default_factory=dict)
     done: bool = False
+
+    @property
+    def k(self) -> int:
+        return self.shape[0]
+
+    @property
+    def shard_len(self) -> int:
+        return self.shape[2]
 
     def in_frame(self, i: int) -> int:
         """Bytes of data shard ``i`` that belong to the frame (short for the padded one)."""
@@ -99,14 +107,17 @@ class _Block:
 
 @dataclass(slots=True)
 class _Frame:
-    size: int
-    flags: int
-    pts_ns: int
+    key: tuple[int, int, int, int]  # size, flags, pts_ns, block count: every shard must agree
     first_ns: int
     buf: bytearray
+    view: memoryview
     blocks: list[_Block | None]
     remaining: int
     recovered: bool = False
+
+    @property
+    def keyframe(self) -> bool:
+        return bool(self.key[1] & FLAG_KEYFRAME)
 
 
 class Reassembler:
@@ -137,22 +148,74 @@ class Reassembler:
     # -- input ---------------------------------------------------------------
 
     def receive_datagram(self, data: Buffer, now_ns: int) -> None:
+        # The hot path: tens of thousands of calls a second, so locals, not attributes.
         st = self.stats
         st.datagrams += 1
         st.bytes += len(data)
         try:
-            hdr = parse_header(data)
+            fields = header_fields(data)
         except ProtocolError:
             st.malformed += 1
             return
-        if hdr.frame_index <= self._last_done:
+        _, flags, k, m, seq, index, size, b, block_count, i, _, pts_ns = fields
+        if index <= self._last_done:
             # Checked before the AEAD too: no work for shards nobody wants.
-            if hdr.frame_index in self._recently_lost:
+            if index in self._recently_lost:
                 st.late += 1
             else:
                 st.redundant += 1
             return
-        self._add_shard(hdr, data, now_ns)
+        # Nothing is created from a header until its datagram authenticates: forged
+        # headers must not be able to evict frames or fix a block's shape.
+        shard_len = len(data) - HEADER_SIZE - TAG_SIZE
+        frame = self._frames.get(index)
+        block = None
+        if frame is not None:
+            if frame.key != (size, flags, pts_ns, block_count):
+                st.inconsistent += 1
+                return
+            block = frame.blocks[b]
+        if block is None:
+            start, length = block_span(size, block_count, b)
+            if length == 0 or k * shard_len < length:
+                st.inconsistent += 1
+                return
+        elif block.shape != (k, m, shard_len):
+            st.inconsistent += 1
+            return
+        elif block.done or i in block.present:
+            st.redundant += 1  # parity beyond what the block needed, or a duplicate sealed anew
+            return
+        try:
+            if block is not None and i < k and (i + 1) * shard_len <= block.length:
+                # A whole data shard of a known block: decrypt straight into the frame.
+                off = block.start + i * shard_len
+                self._opener.open(seq, data, frame.view[off : off + shard_len])  # type: ignore[union-attr]
+                shard = None
+            else:
+                shard = self._opener.open(seq, data)
+        except AuthError:
+            st.forged += 1
+            return
+        except ReplayError:
+            st.replayed += 1
+            return
+        if frame is None:
+            frame = self._new_frame(index, size, flags, pts_ns, block_count, now_ns)
+        if block is None:
+            block = frame.blocks[b] = _Block((k, m, shard_len), start, length)
+        if shard is not None:
+            if i < k and (i + 1) * shard_len <= block.length:
+                off = block.start + i * shard_len
+                frame.buf[off : off + shard_len] = shard
+            else:
+                block.held[i] = shard
+        block.present.add(i)
+        if len(block.present) < k:
+            return
+        self._rebuild_block(frame, block)
+        if frame.remaining == 0:
+            self._complete(index, frame, now_ns)
 
     def handle_timer(self, now_ns: int) -> None:
         expired = [i for i, f in self._frames.items() if now_ns - f.first_ns >= self._frame_timeout_ns]
@@ -175,104 +238,46 @@ class Reassembler:
 
     # -- internals -----------------------------------------------------------
 
-    def _add_shard(self, hdr: ShardHeader, datagram: Buffer, now_ns: int) -> None:
-        # Nothing is created from a header until its datagram authenticates: forged
-        # headers must not be able to evict frames or fix a block's shape.
-        st = self.stats
-        b, i = hdr.block_index, hdr.shard_index
-        shard_len = len(datagram) - HEADER_SIZE - TAG_SIZE
-        frame = self._frames.get(hdr.frame_index)
-        block = None
-        if frame is not None:
-            if (frame.size, frame.flags, frame.pts_ns, len(frame.blocks)) != (
-                hdr.frame_size, hdr.flags, hdr.pts_ns, hdr.block_count
-            ):
-                st.inconsistent += 1
-                return
-            block = frame.blocks[b]
-        if block is None:
-            start, length = block_span(hdr.frame_size, hdr.block_count, b)
-            if length == 0 or hdr.k * shard_len < length:
-                st.inconsistent += 1
-                return
-        elif (block.k, block.m, block.shard_len) != (hdr.k, hdr.m, shard_len):
-            st.inconsistent += 1
-            return
-        elif block.done or i in block.present:
-            st.redundant += 1  # parity beyond what the block needed, or a duplicate sealed anew
-            return
-        # Whole data shards of a known block decrypt straight into the frame buffer.
-        in_place = block is not None and i < block.k and (i + 1) * shard_len <= block.length
-        try:
-            if in_place:
-                off = block.start + i * shard_len  # type: ignore[union-attr]
-                self._opener.open(hdr.seq, datagram, memoryview(frame.buf)[off : off + shard_len])  # type: ignore[union-attr]
-                shard = None
-            else:
-                shard = self._opener.open(hdr.seq, datagram)
-        except AuthError:
-            st.forged += 1
-            return
-        except ReplayError:
-            st.replayed += 1
-            return
-        if frame is None:
-            frame = self._new_frame(hdr, now_ns)
-        if block is None:
-            block = frame.blocks[b] = _Block(hdr.k, hdr.m, start, length, shard_len)
-        if shard is not None:
-            if i < block.k and (i + 1) * shard_len <= block.length:
-                off = block.start + i * shard_len
-                frame.buf[off : off + shard_len] = shard
-            else:
-                block.held[i] = shard
-        block.present.add(i)
-        if len(block.present) < block.k:
-            return
-        self._rebuild_block(frame, block)
-        if frame.remaining == 0:
-            self._complete(hdr.frame_index, frame, now_ns)
-
-    def _new_frame(self, hdr: ShardHeader, now_ns: int) -> _Frame:
+    def _new_frame(self, index: int, size: int, flags: int, pts_ns: int, block_count: int, now_ns: int) -> _Frame:
         if len(self._frames) >= self._max_pending:
             self._give_up_through(min(self._frames))
             self._want_keyframe(now_ns)
+        buf = bytearray(size)
         frame = _Frame(
-            size=hdr.frame_size, flags=hdr.flags, pts_ns=hdr.pts_ns, first_ns=now_ns,
-            buf=bytearray(hdr.frame_size), blocks=[None] * hdr.block_count,
-            remaining=hdr.block_count,
+            key=(size, flags, pts_ns, block_count), first_ns=now_ns, buf=buf, view=memoryview(buf),
+            blocks=[None] * block_count, remaining=block_count,
         )
-        self._frames[hdr.frame_index] = frame
+        self._frames[index] = frame
         return frame
 
     def _rebuild_block(self, frame: _Frame, block: _Block) -> None:
-        k, size, buf = block.k, block.shard_len, frame.buf
-        missing = [i for i in range(k) if i not in block.present]
-        if missing:
-            view = memoryview(buf)
-            shards: dict[int, Buffer] = {}
-            for i in block.present:
-                held = block.held.get(i)
-                shards[i] = held if held is not None else view[block.start + i * size :][:size]
+        k, m, size = block.shape
+        start, view, present, held = block.start, frame.view, block.present, block.held
+        if any(i not in present for i in range(k)):
+            # Survivors in pick order (ascending): whole data shards, which sit in the
+            # frame buffer; then held ones (a padded last data shard, parity).
+            rows = sorted(present)[:k]
+            whole = [i for i in rows if i not in held]
+            survivors = np.empty((k, size), dtype=np.uint8)
+            if whole:
+                in_frame = np.frombuffer(frame.buf, dtype=np.uint8, count=(block.length // size) * size, offset=start)
+                survivors[: len(whole)] = in_frame.reshape(-1, size)[whole]
+            for n, i in enumerate(rows[len(whole) :], len(whole)):
+                survivors[n] = np.frombuffer(held[i], dtype=np.uint8)
             try:
-                data = self._engine.reconstruct(k, block.m, shards)
-            except FecError:  # cannot happen for shapes parse_header admits
+                missing, rebuilt = self._engine.recover_rows(k, m, rows, survivors)
+            except FecError:  # cannot happen for shapes header_fields admits
                 self.stats.inconsistent += 1
                 return
+            held.update(zip(missing, rebuilt, strict=True))  # type: ignore[arg-type]
             frame.recovered = True
-            rebuilt = {i: data[i] for i in missing}
-        else:
-            rebuilt = {}
-        for i in range(k):
-            n = block.in_frame(i)
-            row = rebuilt.get(i)
-            if row is None:
-                row = block.held.get(i)
-            if row is not None and n:
-                off = block.start + i * size
-                buf[off : off + n] = memoryview(row)[:n]
+        # Rebuilt shards and a padded last data shard go into the frame now, trimmed.
+        for i, row in held.items():
+            n = block.in_frame(i) if i < k else 0
+            if n:
+                view[start + i * size : start + i * size + n] = memoryview(row)[:n]
         block.done = True
-        block.held.clear()
+        held.clear()
         frame.remaining -= 1
 
     def _complete(self, index: int, frame: _Frame, now_ns: int) -> None:
@@ -282,7 +287,7 @@ class Reassembler:
         st = self.stats
         st.frames_complete += 1
         st.frames_recovered += frame.recovered
-        keyframe = bool(frame.flags & 1)
+        keyframe = frame.keyframe
         if keyframe:
             self._need_keyframe = False
             self._last_request_ns = None
@@ -291,10 +296,11 @@ class Reassembler:
             self._want_keyframe(now_ns)
             return
         self._last_released = index
+        frame.view.release()  # the buffer leaves with the event, free to resize
         self._events.append(
             FrameReady(
-                frame_index=index, data=bytes(frame.buf), keyframe=keyframe,
-                pts_ns=frame.pts_ns, first_datagram_ns=frame.first_ns, completed_ns=now_ns,
+                frame_index=index, data=frame.buf, keyframe=keyframe,
+                pts_ns=frame.key[2], first_datagram_ns=frame.first_ns, completed_ns=now_ns,
                 recovered=frame.recovered,
             )
         )
