@@ -1,2 +1,5 @@
-"""Shared fixtures. Fixtures that start Xvfb or a PulseAudio null sink live in
-fixtures_desktop.py and are loaded here, so plain ``pytest`` works in the virtualenv."""
+"""Shared fixtures: the desktop stand-ins (Xvfb, a PulseAudio null sink) from desktop.py."""
+
+from desktop import pulse_sink, xvfb_display
+
+__all__ = ["pulse_sink", "xvfb_display"]
