@@ -3,47 +3,128 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import re
+import socket
 import sys
+from pathlib import Path
 
 from lumen_core import ALPN, __version__
 from lumen_core.errors import IdentityError
 from lumen_core.identity import config_dir, load_or_create_identity
 from lumen_core.trust import format_fingerprint
 
+log = logging.getLogger("lumen_host")
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720, not {text!r}")
+    w, h = int(match[1]), int(match[2])
+    if w % 2 or h % 2 or not (256 <= w <= 7680 and 144 <= h <= 4320):
+        raise argparse.ArgumentTypeError("size must be even, from 256x144 to 7680x4320")
+    return w, h
+
+
+def _ranged(lo: int, hi: int):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is outside {lo}..{hi}")
+        return value
+
+    return parse
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    p = argparse.ArgumentParser(
         prog="lumen-host",
         description=f"Headless {ALPN} host: streams a test pattern or the screen, a tone or desktop audio.",
     )
-    parser.add_argument("--version", action="version", version=f"lumen-host {__version__}")
-    parser.add_argument(
-        "--identity", metavar="DIR", default=None,
-        help=f"directory of the host key and certificate (default {config_dir()})",
-    )
-    parser.add_argument(
-        "--fingerprint", action="store_true",
-        help="print the host's certificate fingerprint (creating the identity if needed) and exit",
-    )
-    return parser
+    p.add_argument("--version", action="version", version=f"lumen-host {__version__}")
+    p.add_argument("--identity", metavar="DIR", type=Path, default=None,
+                   help=f"directory of the host key and certificate (default {config_dir()})")
+    p.add_argument("--fingerprint", action="store_true",
+                   help="print the host's certificate fingerprint (creating the identity if needed) and exit")
+    net = p.add_argument_group("network")
+    net.add_argument("--bind", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1; 0.0.0.0 or :: to accept other machines)")
+    net.add_argument("--port", type=_ranged(1, 65535), default=48100, help="UDP port for QUIC (default 48100)")
+    net.add_argument("--video-port", type=_ranged(0, 65535), default=48101,
+                     help="UDP port for the video plane (default 48101; 0 picks a free one)")
+    net.add_argument("--max-sessions", type=_ranged(0, 1 << 30), default=0,
+                     help="stop after this many streamed sessions (default 0: serve forever)")
+    net.add_argument("--fec-parity", type=_ranged(0, 200), default=20,
+                     help="FEC parity, %% of data shards (default 20)")
+    net.add_argument("--max-datagram", type=_ranged(256, 1472), default=1400,
+                     help="largest video datagram payload in bytes (default 1400; lower it for small MTUs)")
+    video = p.add_argument_group("video")
+    video.add_argument("--source", choices=("pattern", "screen"), default="pattern",
+                       help="test pattern (default) or the X11 screen of $DISPLAY")
+    video.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")
+    video.add_argument("--fps", type=_ranged(1, 240), default=60, help="frame rate (default 60)")
+    video.add_argument("--bitrate", type=_ranged(100, 1_000_000), default=20_000, metavar="KBPS",
+                       help="video bitrate in kbit/s (default 20000)")
+    video.add_argument("--codec", choices=("h264", "hevc"), default="h264", help="video codec (default h264)")
+    audio = p.add_argument_group("audio")
+    audio.add_argument("--audio-source", default="tone", metavar="tone|DEVICE",
+                       help="a synthetic tone (default) or a sounddevice input, e.g. a PulseAudio monitor")
+    audio.add_argument("--tone-hz", type=_ranged(20, 20000), default=440, help="tone frequency (default 440)")
+    pads = p.add_argument_group("gamepads")
+    pads.add_argument("--rumble-test", action="store_true",
+                      help="send rumble that follows each pad's triggers (left: low motor, right: high)")
+    p.add_argument("--stats-json", type=Path, metavar="FILE", help="write each session's statistics to FILE")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("quic", "aioquic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        identity, created = load_or_create_identity(args.identity)
+    except IdentityError as exc:
+        print(f"lumen-host: {exc}", file=sys.stderr)
+        return 1
+    if created:
+        print(f"created a new host identity in {identity.key_path.parent}", file=sys.stderr)
     if args.fingerprint:
-        from pathlib import Path
-
-        try:
-            identity, created = load_or_create_identity(Path(args.identity) if args.identity else None)
-        except IdentityError as exc:
-            print(f"lumen-host: {exc}", file=sys.stderr)
-            return 1
-        if created:
-            print(f"created a new host identity in {identity.key_path.parent}", file=sys.stderr)
         print(format_fingerprint(identity.fingerprint))
         return 0
-    print("lumen-host: streaming is not available in this version; see --help", file=sys.stderr)
-    return 2
+
+    from .audio import CaptureSource, ToneSource
+    from .server import HostOptions, HostServer
+
+    log.info("lumen-host %s, fingerprint %s", __version__, format_fingerprint(identity.fingerprint))
+    try:
+        audio = ToneSource(args.tone_hz) if args.audio_source == "tone" else CaptureSource(args.audio_source)
+    except Exception as exc:  # sounddevice's errors name the device problem well
+        print(f"lumen-host: cannot open audio source {args.audio_source!r}: {exc}", file=sys.stderr)
+        return 1
+    options = HostOptions(
+        bind=args.bind, port=args.port, video_port=args.video_port, max_sessions=args.max_sessions,
+        width=args.size[0], height=args.size[1], fps=args.fps, bitrate_kbps=args.bitrate, codec=args.codec,
+        source=args.source, fec_parity=args.fec_parity, max_datagram=args.max_datagram,
+        rumble_test=args.rumble_test, stats_json=args.stats_json, host_name=socket.gethostname()[:64],
+    )
+    try:
+        asyncio.run(HostServer(options, identity, audio).run())
+    except OSError as exc:
+        print(f"lumen-host: cannot listen on {args.bind} udp/{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    finally:
+        close = getattr(audio, "close", None)
+        if close:
+            close()
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,38 +1,159 @@
-"""``lumen-client``: the client's command line."""
+"""``lumen-client``: the client's command line.
+
+    lumen-client stream HOST[:PORT] --headless [--duration S] [--pin HEX] [--stats-json FILE]
+    lumen-client --check-pin HEX
+
+Exit status: 0 done, 1 the session failed, 2 bad arguments (a malformed pin among them,
+caught before any packet is sent), 3 the host is not trusted.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import logging
+import re
+import signal
 import sys
+from pathlib import Path
 
 from lumen_core import ALPN, __version__
 from lumen_core.errors import PinError
 from lumen_core.trust import format_fingerprint, parse_pin
 
+EXIT_FAILED, EXIT_USAGE, EXIT_UNTRUSTED = 1, 2, 3
+DEFAULT_PORT = 48100
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """HOST, HOST:PORT, [V6] or [V6]:PORT."""
+    match = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?|([^:\[\]]+)(?::(\d+))?|([0-9a-fA-F:]+)", text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not HOST or HOST:PORT")
+    host = match[1] or match[3] or match[5]
+    port = int(match[2] or match[4] or DEFAULT_PORT)
+    if not 0 < port < 65536:
+        raise ValueError(f"port {port} is out of range")
+    return host, port
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"size must look like 1920x1080, not {text!r}")
+    return int(match[1]), int(match[2])
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lumen-client", description=f"Desktop client of the {ALPN} streaming protocol."
-    )
+    parser = argparse.ArgumentParser(prog="lumen-client", description=f"Client of the {ALPN} streaming protocol.")
     parser.add_argument("--version", action="version", version=f"lumen-client {__version__}")
-    parser.add_argument(
-        "--check-pin", metavar="HEX",
-        help="check that a host fingerprint pin is well-formed and print it normalised",
-    )
+    parser.add_argument("--check-pin", metavar="HEX",
+                        help="check that a host fingerprint pin is well-formed and print it normalised")
+    sub = parser.add_subparsers(dest="command")
+    stream = sub.add_parser("stream", help="stream from a host")
+    stream.add_argument("address", metavar="HOST[:PORT]", help=f"the host (default port {DEFAULT_PORT})")
+    stream.add_argument("--headless", action="store_true", help="no window: decode, measure, report")
+    stream.add_argument("--duration", type=float, metavar="S", help="end the session after S seconds")
+    stream.add_argument("--pin", metavar="HEX", help="the host's SHA-256 fingerprint; anything else is refused")
+    stream.add_argument("--stats-json", type=Path, metavar="FILE", help="write the session's statistics to FILE")
+    stream.add_argument("--size", type=_size, default=(1920, 1080), metavar="WxH",
+                        help="largest picture to ask for (default 1920x1080)")
+    stream.add_argument("--fps", type=int, default=60, help="highest frame rate to ask for (default 60)")
+    stream.add_argument("--codec", choices=("h264", "hevc"), action="append",
+                        help="codecs to offer, preferred first (default h264, hevc)")
+    stream.add_argument("--decoder", choices=("auto", "hardware", "software"), default="auto",
+                        help="video decoder: hardware (VAAPI, then CUDA) or software; auto tries in that order")
+    stream.add_argument("--no-gamepads", action="store_true", help="do not forward gamepads")
+    stream.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser
 
 
+def fail(message: str, code: int) -> int:
+    print(f"lumen-client: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.check_pin is not None:
         try:
             print(format_fingerprint(parse_pin(args.check_pin)))
         except PinError as exc:
-            print(f"lumen-client: malformed pin: {exc}", file=sys.stderr)
-            return 2
+            return fail(f"malformed pin: {exc}", EXIT_USAGE)
         return 0
-    print("lumen-client: streaming is not available in this version; see --help", file=sys.stderr)
-    return 2
+    if args.command != "stream":
+        return fail("the desktop application is not available in this version; use: stream HOST --headless",
+                    EXIT_USAGE)
+    if not args.headless:
+        return fail("only --headless streaming is available in this version", EXIT_USAGE)
+    try:
+        pin = parse_pin(args.pin) if args.pin is not None else None
+    except PinError as exc:
+        return fail(f"malformed --pin: {exc}", EXIT_USAGE)
+    try:
+        host, port = parse_address(args.address)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    if args.duration is not None and args.duration <= 0:
+        return fail("--duration must be positive", EXIT_USAGE)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_headless(args, host, port, pin))
+
+
+async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | None) -> int:
+    from .session import SessionError, StreamOptions, StreamSession, TrustError
+    from .trust_store import TrustStore
+
+    def first_use(fingerprint: str) -> bool:
+        print(f"lumen-client: trusting {host}:{port} on first use; its fingerprint is\n"
+              f"  {format_fingerprint(fingerprint)}\n"
+              f"  (compare it with what lumen-host logged; it is pinned from now on)", file=sys.stderr)
+        return True
+
+    options = StreamOptions(host=host, port=port, pin=pin, duration_s=args.duration, width=args.size[0],
+                            height=args.size[1], fps=args.fps, codecs=tuple(args.codec or ("h264", "hevc")),
+                            decoder=args.decoder)
+    session = StreamSession(options, TrustStore(), first_use)
+    poller = None if args.no_gamepads else _start_pads(session)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, session.stop)
+    try:
+        result = await session.run()
+    except TrustError as exc:
+        return fail(str(exc), EXIT_UNTRUSTED)
+    except SessionError as exc:
+        return fail(str(exc), EXIT_FAILED)
+    finally:
+        if poller is not None:
+            poller.stop()
+            await loop.run_in_executor(None, poller.join)
+    stats = {"host_fingerprint": result.host_fingerprint, "trusted_by": result.trusted_by,
+             "config": result.config, "end_reason": result.end_reason, **result.stats}
+    if args.stats_json is not None:
+        args.stats_json.write_text(json.dumps(stats, indent=2))
+    lat = (stats.get("latency_ms") or {}).get("capture_to_decoded") or {}
+    print(f"lumen-client: {stats['frames_decoded']} frames decoded ({stats['decoder']}), "
+          f"{stats['frames_lost']} lost, {stats['frames_recovered']} recovered by FEC, "
+          f"audio {stats['audio_packets_per_s']} packets/s, capture->decoded p50 {lat.get('p50', '-')} ms; "
+          f"{result.end_reason}", file=sys.stderr)
+    return 0
+
+
+def _start_pads(session):  # type: ignore[no-untyped-def]
+    from .pads import PadPoller
+
+    poller = PadPoller(
+        on_arrival=lambda pad, name: session.call_soon(session.pad_arrived, pad, name),
+        on_removal=lambda pad: session.call_soon(session.pad_removed, pad),
+        on_state=lambda pad, state: session.call_soon(session.set_pad_state, pad, state),
+    )
+    session._on_rumble = poller.rumble
+    poller.start()
+    return poller
 
 
 if __name__ == "__main__":

@@ -1,0 +1,185 @@
+"""The host's video pipeline: a source draws frames, an encoder compresses them, and
+the video-plane sender takes them (one thread, "video-encode", paced to the frame rate).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Protocol
+
+import av
+import numpy as np
+from av.video.frame import PictureType
+
+from lumen_core.net.video import EncodedFrame
+from lumen_core.pattern import PatternSource
+
+log = logging.getLogger(__name__)
+
+# Hardware encoders first; the first that opens wins. libx264/libx265 always open.
+ENCODERS = {
+    "h264": ("h264_nvenc", "h264_vaapi", "h264_qsv", "libx264"),
+    "hevc": ("hevc_nvenc", "hevc_vaapi", "hevc_qsv", "libx265"),
+}
+# Encode times kept for the stats (a few seconds at 60 fps).
+ENCODE_TIMES_KEPT = 1024
+
+
+class VideoSource(Protocol):
+    width: int
+    height: int
+
+    def grab(self, number: int, capture_ns: int) -> av.VideoFrame: ...
+
+    def close(self) -> None: ...
+
+
+class PatternVideo:
+    """The synthetic test pattern (lumen_core.pattern): carries frame number and capture time."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self._pattern = PatternSource(width, height)
+
+    def grab(self, number: int, capture_ns: int) -> av.VideoFrame:
+        planes = self._pattern.frame(number, capture_ns)
+        frame = av.VideoFrame.from_ndarray(planes.reshape(self.height * 3 // 2, self.width), format="yuv420p")
+        frame.colorspace = av.video.reformatter.Colorspace.ITU709
+        frame.color_range = av.video.reformatter.ColorRange.MPEG
+        return frame
+
+    def close(self) -> None:
+        pass
+
+
+class ScreenVideo:
+    """The X11 screen through FFmpeg's x11grab (needs DISPLAY)."""
+
+    def __init__(self, width: int, height: int, fps: int) -> None:
+        display = os.environ.get("DISPLAY")
+        if not display:
+            raise RuntimeError("--source screen needs an X display (DISPLAY is not set)")
+        self.width, self.height = width, height
+        self._container = av.open(display, format="x11grab",
+                                  options={"framerate": str(fps), "video_size": f"{width}x{height}", "draw_mouse": "1"})
+        self._frames = self._container.decode(video=0)
+
+    def grab(self, number: int, capture_ns: int) -> av.VideoFrame:
+        frame = next(self._frames)
+        return frame.reformat(format="yuv420p", width=self.width, height=self.height)
+
+    def close(self) -> None:
+        self._container.close()
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    codec: str
+    width: int
+    height: int
+    fps: int
+    bitrate_kbps: int
+
+
+def open_encoder(settings: EncoderSettings) -> tuple[av.CodecContext, str]:
+    """The first encoder in ENCODERS that opens, configured for zero latency."""
+    errors = []
+    for name in ENCODERS[settings.codec]:
+        try:
+            ctx = av.CodecContext.create(name, "w")
+        except (av.FFmpegError, ValueError) as exc:
+            errors.append(f"{name}: {exc}")
+            continue
+        ctx.width, ctx.height = settings.width, settings.height
+        ctx.pix_fmt = "yuv420p"
+        ctx.time_base = Fraction(1, settings.fps)
+        ctx.framerate = Fraction(settings.fps, 1)
+        ctx.bit_rate = settings.bitrate_kbps * 1000
+        ctx.max_b_frames = 0
+        # IDR only on request (a client's keyframe request) or every 10 s at most.
+        ctx.gop_size = settings.fps * 10
+        if name == "libx264":
+            ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "forced-idr": "1"}
+        elif name == "libx265":
+            ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "x265-params": "log-level=error"}
+        elif name.endswith("_nvenc"):
+            ctx.options = {"preset": "p1", "tune": "ull", "zerolatency": "1", "forced-idr": "1"}
+        try:
+            ctx.open()
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            errors.append(f"{name}: {exc}")
+            continue
+        return ctx, name
+    raise RuntimeError("no usable encoder: " + "; ".join(errors))
+
+
+class VideoPipeline:
+    """Source -> encoder -> ``sink``, one frame per 1/fps, on thread "video-encode"."""
+
+    def __init__(self, source: VideoSource, settings: EncoderSettings, sink: Callable[[EncodedFrame], None]) -> None:
+        self._source = source
+        self._settings = settings
+        self._sink = sink
+        self._encoder, self.encoder_name = open_encoder(settings)
+        self._keyframe = threading.Event()
+        self._keyframe.set()  # the first frame is an IDR anyway; say so to the packetizer
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="video-encode", daemon=True)
+        self.frames = 0
+        self.keyframes = 0
+        self.encode_ns: deque[int] = deque(maxlen=ENCODE_TIMES_KEPT)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request_keyframe(self) -> None:
+        """Any thread: the next frame is encoded as an IDR."""
+        self._keyframe.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self) -> None:
+        if self._thread.is_alive():
+            self._thread.join()
+        self._source.close()
+
+    def encode_p50_ms(self) -> float:
+        return float(np.percentile(self.encode_ns, 50)) / 1e6 if self.encode_ns else 0.0
+
+    def _run(self) -> None:
+        interval_ns = 1_000_000_000 // self._settings.fps
+        due = time.monotonic_ns()
+        number = 0
+        while not self._stop.is_set():
+            now = time.monotonic_ns()
+            if now < due:
+                time.sleep((due - now) / 1e9)
+                continue
+            # A late frame is not made up for: skip to the next slot (latency over rate).
+            due = max(due + interval_ns, now - interval_ns)
+            capture_ns = time.monotonic_ns()
+            frame = self._source.grab(number, capture_ns)
+            frame.pts = number
+            idr = self._keyframe.is_set()
+            if idr:
+                self._keyframe.clear()
+                frame.pict_type = PictureType.I
+            started = time.monotonic_ns()
+            packets = self._encoder.encode(frame)
+            self.encode_ns.append(time.monotonic_ns() - started)
+            number += 1
+            data = b"".join(bytes(p) for p in packets)
+            if not data:
+                continue
+            keyframe = any(p.is_keyframe for p in packets)
+            self.frames += 1
+            self.keyframes += keyframe
+            self._sink(EncodedFrame(data=data, keyframe=keyframe, pts_ns=capture_ns))

@@ -1,0 +1,144 @@
+"""Decoding on its own thread ("video-decode"): whole frames in, pictures out.
+
+Backends are tried in order, as moonlight-qt does: VAAPI, then CUDA, then software.
+PyAV can accept a hardware device and still decode in software (PyPI wheels have no
+VAAPI), so the backend in use is read back from the codec context after the first
+picture, and that is what the stats report.
+
+A frame that reaches the decoder out of sequence means one was skipped or lost: P-frames
+after it would decode into garbage, so they are dropped until a keyframe arrives, and
+a keyframe is requested.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+import av
+from av.codec.hwaccel import HWAccel
+
+from lumen_core.net.handoff import Closed, LatestSlot
+from lumen_core.video import FrameReady
+
+from .stats import ClockOffset, Latency
+
+log = logging.getLogger(__name__)
+
+DECODERS: Final = {"h264": "h264", "hevc": "hevc", "av1": "libdav1d"}
+HARDWARE: Final = ("vaapi", "cuda")
+
+
+def open_decoder(codec: str, preference: str = "auto") -> tuple[av.CodecContext, str | None]:
+    """A codec context and the hardware device it was given (None: software)."""
+    name = DECODERS[codec]
+    if preference in ("auto", "hardware"):
+        for device in HARDWARE:
+            if device not in av.codec.hwaccel.hwdevices_available():
+                continue
+            try:
+                ctx = av.CodecContext.create(name, "r", hwaccel=HWAccel(device_type=device))
+            except (av.FFmpegError, OSError, ValueError) as exc:  # CUDA with no driver: PermissionError
+                log.info("%s decode unavailable: %s", device, exc)
+                continue
+            _low_delay(ctx)
+            return ctx, device
+        if preference == "hardware":
+            log.warning("no hardware decoder could be opened; decoding in software")
+    ctx = av.CodecContext.create(name, "r")
+    _low_delay(ctx)
+    return ctx, None
+
+
+def _low_delay(ctx: av.CodecContext) -> None:
+    ctx.flags |= av.codec.context.Flags.low_delay
+    ctx.thread_type = "SLICE"  # frame threading would hold pictures back
+
+
+PictureSink = Callable[[av.VideoFrame, FrameReady], None]
+
+
+class DecoderThread:
+    def __init__(
+        self,
+        codec: str,
+        frames: LatestSlot[FrameReady],
+        clock: ClockOffset,
+        request_keyframe: Callable[[], None],
+        on_picture: PictureSink | None = None,
+        preference: str = "auto",
+    ) -> None:
+        self._ctx, self._device = open_decoder(codec, preference)
+        self._frames = frames
+        self._clock = clock
+        self._request_keyframe = request_keyframe
+        self._on_picture = on_picture
+        self._thread = threading.Thread(target=self._run, name="video-decode", daemon=True)
+        self.backend = "software" if self._device is None else f"{self._device} (probing)"
+        self.decoded = 0
+        self.dropped = 0  # waiting for a keyframe
+        self.errors = 0
+        self.decode_time = Latency()
+        self.reassembled_latency = Latency()  # capture -> frame whole on the client
+        self.decoded_latency = Latency()  # capture -> picture out of the decoder
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._frames.close()
+
+    def join(self) -> None:
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        last_index: int | None = None
+        waiting_for_key = True
+        while True:
+            try:
+                frame = self._frames.take()
+            except Closed:
+                return
+            if frame is None:
+                continue
+            in_sequence = last_index is not None and frame.frame_index == last_index + 1
+            last_index = frame.frame_index
+            if not frame.keyframe and (waiting_for_key or not in_sequence):
+                if not waiting_for_key:
+                    self._request_keyframe()
+                waiting_for_key = True
+                self.dropped += 1
+                continue
+            waiting_for_key = False
+            started = time.monotonic_ns()
+            try:
+                pictures = self._ctx.decode(av.Packet(frame.data))
+            except av.FFmpegError as exc:
+                log.warning("decoder error (%s); asking for a keyframe", exc)
+                self.errors += 1
+                waiting_for_key = True
+                self._request_keyframe()
+                continue
+            done = time.monotonic_ns()
+            capture_ns = frame.pts_ns - self._clock.offset_ns  # host clock -> ours
+            for picture in pictures:
+                self.decoded += 1
+                self.decode_time.add(done - started)
+                self.reassembled_latency.add(frame.completed_ns - capture_ns)
+                self.decoded_latency.add(done - capture_ns)
+                if self.decoded == 1:
+                    self.backend = self._backend_in_use()
+                    log.info("decoding with %s", self.backend)
+                if self._on_picture is not None:
+                    self._on_picture(picture, frame)
+
+    def _backend_in_use(self) -> str:
+        if self._device is None:
+            return "software"
+        if getattr(self._ctx, "is_hwaccel", False):
+            return f"{self._device} (hardware)"
+        return f"software ({self._device} fell back)"

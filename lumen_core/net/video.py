@@ -1,0 +1,271 @@
+"""The video plane's sockets and threads (no asyncio here: see DESIGN, hot path).
+
+Host: ``VideoSender`` takes encoded frames through a one-slot handoff, packetizes and
+seals them, and sends whole FEC blocks with UDP GSO where the kernel has it (one
+``sendmsg`` per block) or datagram by datagram. A listener thread learns the client's
+address from its bind datagrams and counts anything else as garbage.
+
+Client: ``VideoReceiver`` binds, receives (with UDP GRO where available), reassembles,
+and hands whole frames to the decoder through a one-slot handoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from ..video.bind import BindOpener, BindSealer
+from ..video.packetizer import Packetizer, SealedBlock
+from ..video.reassembler import FrameReady, KeyframeNeeded, Reassembler
+from .handoff import Closed, LatestSlot
+
+log = logging.getLogger(__name__)
+
+SOL_UDP: Final = 17
+UDP_SEGMENT: Final = 103
+UDP_GRO: Final = 104
+# The kernel takes at most 64 segments in one GSO send.
+GSO_MAX_SEGMENTS: Final = 64
+# Big buffers: a 1080p keyframe is ~1000 datagrams arriving at once.
+SOCKET_BUFFER: Final = 16 * 1024 * 1024
+BIND_INTERVAL_S: Final = 0.2
+KEEPALIVE_INTERVAL_S: Final = 1.0
+RECV_TIMEOUT_S: Final = 0.02
+
+
+def _big_buffers(sock: socket.socket) -> None:
+    for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, opt, SOCKET_BUFFER)
+        except OSError:
+            pass
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedFrame:
+    data: bytes
+    keyframe: bool
+    pts_ns: int
+
+
+class VideoSender:
+    """Host side of the video plane for one session."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        key: bytes,
+        *,
+        parity_percent: int,
+        max_datagram: int,
+        pace_bps: int | None = None,
+        on_frame_skipped: Callable[[], None] | None = None,
+        on_peer: Callable[[], None] | None = None,
+    ) -> None:
+        self._sock = sock
+        _big_buffers(sock)
+        self._sock.settimeout(0.1)
+        self._packetizer = Packetizer(key, parity_percent=parity_percent, max_datagram=max_datagram)
+        self._binds = BindOpener(key)
+        self._slot: LatestSlot[EncodedFrame] = LatestSlot()
+        self._pace_bps = pace_bps
+        self._on_frame_skipped = on_frame_skipped
+        self._on_peer = on_peer
+        self._peer: tuple[str, int] | None = None
+        self._peer_seen = threading.Event()
+        self._stop = threading.Event()
+        self._gso = hasattr(socket, "CMSG_SPACE")
+        self.garbage = 0
+        self.send_errors = 0
+        self._threads = [
+            threading.Thread(target=self._listen, name="video-listen", daemon=True),
+            threading.Thread(target=self._send_loop, name="video-send", daemon=True),
+        ]
+
+    @property
+    def stats(self):  # type: ignore[no-untyped-def]
+        return self._packetizer.stats
+
+    @property
+    def peer(self) -> tuple[str, int] | None:
+        return self._peer
+
+    @property
+    def fec_engine(self) -> str:
+        return self._packetizer.engine_name
+
+    def start(self) -> None:
+        for t in self._threads:
+            t.start()
+
+    def submit(self, frame: EncodedFrame) -> None:
+        """Hand over an encoded frame (any thread). A frame the sender had not taken yet
+        is replaced: the decoder's reference chain then needs an IDR."""
+        if self._slot.put(frame) and self._on_frame_skipped:
+            self._on_frame_skipped()
+
+    def wait_for_peer(self, timeout_s: float) -> bool:
+        return self._peer_seen.wait(timeout_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._slot.close()
+
+    def join(self) -> None:
+        for t in self._threads:
+            if t.is_alive():
+                t.join()
+
+    # -- threads -------------------------------------------------------------
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, addr = self._sock.recvfrom(2048)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if self._binds.open(data):
+                if self._peer != addr:
+                    log.info("video goes to %s:%d", addr[0], addr[1])
+                    self._peer = addr
+                    if self._on_peer:
+                        self._on_peer()  # frames sent before were lost: the client needs an IDR
+                self._peer_seen.set()
+            else:
+                self.garbage += 1
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame = self._slot.take(0.1)
+            except Closed:
+                return
+            if frame is None or self._peer is None:
+                continue
+            for block in self._packetizer.packetize(frame.data, keyframe=frame.keyframe, pts_ns=frame.pts_ns):
+                started = time.perf_counter()
+                self._send_block(block, self._peer)
+                if self._pace_bps:
+                    budget = len(block.buffer) * 8 / self._pace_bps
+                    spare = budget - (time.perf_counter() - started)
+                    if spare > 0.0005:
+                        time.sleep(spare)
+
+    def _send_block(self, block: SealedBlock, peer: tuple[str, int]) -> None:
+        size = block.datagram_size
+        if self._gso:
+            view = memoryview(block.buffer)
+            per_send = min(GSO_MAX_SEGMENTS, 65000 // size) * size
+            try:
+                for off in range(0, len(view), per_send):
+                    self._sock.sendmsg([view[off : off + per_send]],
+                                       [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", size))], 0, peer)
+                return
+            except OSError as exc:
+                log.info("UDP GSO unavailable (%s): sending datagram by datagram", exc)
+                self._gso = False
+        for dgram in block.datagrams():
+            try:
+                self._sock.sendto(dgram, peer)
+            except OSError:
+                self.send_errors += 1
+
+
+class VideoReceiver:
+    """Client side of the video plane for one session."""
+
+    def __init__(
+        self,
+        host: tuple[str, int],
+        key: bytes,
+        frames: LatestSlot[FrameReady],
+        on_keyframe_needed: Callable[[int | None], None],
+        clock_ns: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        family = socket.AF_INET6 if ":" in host[0] else socket.AF_INET
+        self._sock = socket.socket(family, socket.SOCK_DGRAM)
+        _big_buffers(self._sock)
+        self._sock.connect(host)
+        self._sock.settimeout(RECV_TIMEOUT_S)
+        self._gro = self._enable_gro()
+        self._reassembler = Reassembler(key)
+        self._binds = BindSealer(key)
+        self._frames = frames
+        self._on_keyframe_needed = on_keyframe_needed
+        self._clock_ns = clock_ns
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="video-receive", daemon=True)
+        self.first_datagram = threading.Event()
+
+    def _enable_gro(self) -> bool:
+        try:
+            self._sock.setsockopt(SOL_UDP, UDP_GRO, 1)
+            return True
+        except OSError:
+            return False
+
+    @property
+    def stats(self):  # type: ignore[no-untyped-def]
+        return self._reassembler.stats
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self) -> None:
+        if self._thread.is_alive():
+            self._thread.join()
+        self._sock.close()
+
+    def _datagrams(self) -> list[bytes | memoryview]:
+        if not self._gro:
+            return [self._sock.recv(65535)]
+        data, ancdata, _, _ = self._sock.recvmsg(65535, socket.CMSG_SPACE(4))
+        for level, kind, value in ancdata:
+            if level == SOL_UDP and kind == UDP_GRO:
+                size = int.from_bytes(value[:4], "little") or len(data)
+                view = memoryview(data)
+                return [view[i : i + size] for i in range(0, len(data), size)]
+        return [data]
+
+    def _run(self) -> None:
+        rx = self._reassembler
+        next_bind = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_bind:
+                try:
+                    self._sock.send(self._binds.next())
+                except OSError:
+                    pass  # host not up yet; the next bind tries again
+                next_bind = now + (KEEPALIVE_INTERVAL_S if self.first_datagram.is_set() else BIND_INTERVAL_S)
+            try:
+                batch = self._datagrams()
+            except TimeoutError:
+                batch = []
+            except OSError:
+                batch = []  # ICMP port unreachable before the host listens
+                time.sleep(RECV_TIMEOUT_S)
+            now_ns = self._clock_ns()
+            for dgram in batch:
+                rx.receive_datagram(dgram, now_ns)
+            if batch:
+                self.first_datagram.set()
+            timer = rx.get_timer()
+            if timer is not None and timer <= now_ns:
+                rx.handle_timer(now_ns)
+            while (event := rx.next_event()) is not None:
+                if isinstance(event, FrameReady):
+                    self._frames.put(event)
+                elif isinstance(event, KeyframeNeeded):
+                    self._on_keyframe_needed(event.last_frame)
