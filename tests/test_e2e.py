@@ -1,0 +1,242 @@
+"""One real session end to end: a lumen-host process, a client on real loopback sockets,
+real QUIC, real codecs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hosts import ClientRun, free_udp_port, run_client, start_host
+
+from lumen_client.session import SessionError, StreamOptions, TrustError
+from lumen_client.trust_store import TrustStore
+from lumen_core.gamepad import LUMEN_BTN_A, LUMEN_BTN_UP, PadState
+from lumen_core.identity import create_identity, load_or_create_identity
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def options(host, duration: float = 3.0, **kw) -> StreamOptions:  # type: ignore[no-untyped-def]
+    return StreamOptions(host="127.0.0.1", port=host.port, duration_s=duration, width=640, height=360, **kw)
+
+
+def wait_streaming(run: ClientRun, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while run.session.result.config is None:
+        assert run.error is None, run.error
+        assert time.monotonic() < deadline, "no Config from the host"
+        time.sleep(0.02)
+
+
+def test_two_sessions_back_to_back(tmp_path: Path) -> None:
+    host = start_host(tmp_path, "--max-sessions", "2", "--rumble-test")
+    store = TrustStore(tmp_path / "pins.json")
+    pressed = PadState(buttons=LUMEN_BTN_A | LUMEN_BTN_UP, lx=-1000, ly=12000, rx=300, ry=-32767, lt=200, rt=100)
+    results = []
+    for _ in range(2):
+        run = ClientRun(options(host, 3.0, pin=host.fingerprint), store).start()
+        wait_streaming(run)
+        time.sleep(0.5)
+        run.session.call_soon(run.session.pad_arrived, 0, "test pad")
+        run.session.call_soon(run.session.set_pad_state, 0, PadState(buttons=LUMEN_BTN_A))
+        run.session.call_soon(run.session.set_pad_state, 0, pressed)
+        results.append(run.join())
+    sessions = host.wait_for_sessions(2)
+    assert host.proc.wait(timeout=15) == 0, "host must stop by itself after --max-sessions 2"
+    for result, served in zip(results, sessions, strict=True):
+        stats = result.stats
+        assert served["frames_sent"] > 100
+        assert stats["frames_decoded"] >= 0.9 * served["frames_sent"], (stats, served)
+        assert 180 <= stats["audio_packets_per_s"] <= 220, stats
+        assert served["pads"] == {"0": {"buttons": pressed.buttons, "lx": -1000, "ly": 12000, "rx": 300,
+                                        "ry": -32767, "lt": 200, "rt": 100}}
+        assert stats["rumble"] == {"0": [200 * 257, 100 * 257]}  # --rumble-test: triggers -> motors
+        assert stats["rumble_messages"] >= 1
+        assert stats["latency_ms"]["capture_to_decoded"]["p50"] > 0
+        assert stats["decoder"] == "software" or "hardware" in stats["decoder"]
+        assert result.trusted_by == "pin"
+
+
+def test_pin_wrong_pin_and_trust_on_first_use(tmp_path: Path) -> None:
+    host = start_host(tmp_path)
+    store = TrustStore(tmp_path / "pins.json")
+    try:
+        assert run_client(options(host, 1.0, pin=host.fingerprint), store).trusted_by == "pin"
+        with pytest.raises(TrustError, match="does not match --pin"):
+            run_client(options(host, 1.0, pin="00" * 32), store)
+        seen: list[str] = []
+        first = run_client(options(host, 1.0), store, lambda fp: seen.append(fp) or True)
+        assert first.trusted_by == "first use" and seen == [host.fingerprint]
+        assert store.get(f"127.0.0.1:{host.port}") == host.fingerprint
+        again = run_client(options(host, 1.0), store, lambda fp: pytest.fail("asked again"))
+        assert again.trusted_by == "stored pin"
+        with pytest.raises(TrustError, match="not accepted"):
+            run_client(options(host, 1.0), TrustStore(tmp_path / "other.json"), lambda fp: False)
+        assert TrustStore(tmp_path / "other.json").get(f"127.0.0.1:{host.port}") is None
+    finally:
+        assert host.stop() == 0
+
+
+def test_different_host_under_a_stored_pin_is_refused(tmp_path: Path) -> None:
+    store = TrustStore(tmp_path / "pins.json")
+    port = free_udp_port()
+    first = start_host(tmp_path, port=port, identity=tmp_path / "a")
+    run_client(options(first, 1.0), store)
+    first.stop()
+    impostor = start_host(tmp_path, port=port, identity=tmp_path / "b")
+    try:
+        with pytest.raises(TrustError, match=r"fingerprint of 127\.0\.0\.1:\d+ changed"):
+            run_client(options(impostor, 1.0), store, lambda fp: pytest.fail("must not fall back to first use"))
+    finally:
+        impostor.stop()
+
+
+def test_peer_with_the_host_certificate_but_not_its_key_is_refused(tmp_path: Path) -> None:
+    """Pinning the certificate alone proves nothing: TLS CertificateVerify must be checked."""
+    from aioquic.asyncio import serve
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    from lumen_core.net.quic import _configuration
+
+    real, _ = load_or_create_identity(tmp_path / "real")
+    other = create_identity(tmp_path / "other")
+    config = _configuration(is_client=False)
+    config.certificate = x509.load_pem_x509_certificate(real.cert_path.read_bytes())  # the real certificate...
+    config.private_key = load_pem_private_key(other.key_path.read_bytes(), None)  # ...without its key
+    port = free_udp_port()
+    ready, stop = threading.Event(), threading.Event()
+
+    async def impostor() -> None:
+        server = await serve("127.0.0.1", port, configuration=config)
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        server.close()
+
+    thread = threading.Thread(target=lambda: asyncio.run(impostor()))
+    thread.start()
+    ready.wait(10)
+    try:
+        opts = StreamOptions(host="127.0.0.1", port=port, duration_s=1.0, pin=real.fingerprint)
+        with pytest.raises(SessionError) as info:
+            run_client(opts, TrustStore(tmp_path / "p.json"))
+        assert "within" not in str(info.value), "refused by TLS, not by a timeout"
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def test_silent_client_does_not_block_the_next(tmp_path: Path) -> None:
+    from aioquic.asyncio import connect
+
+    from lumen_core.net.quic import client_configuration
+
+    host = start_host(tmp_path)
+    closed_after: list[float] = []
+
+    async def silent() -> None:
+        async with connect("127.0.0.1", host.port, configuration=client_configuration()) as proto:
+            started = time.monotonic()
+            closed = asyncio.ensure_future(proto.wait_closed())
+            while not closed.done():  # keeps QUIC alive, never says Hello: the deadline must end it
+                proto._quic.send_ping(0)
+                proto.transmit()
+                await asyncio.wait({closed}, timeout=1.0)
+            closed_after.append(time.monotonic() - started)
+
+    silent_thread = threading.Thread(target=lambda: asyncio.run(silent()))
+    silent_thread.start()
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    raw.sendto(os.urandom(1200), ("127.0.0.1", host.port))  # a UDP flow that is not even QUIC
+    time.sleep(0.5)
+    try:
+        started = time.monotonic()
+        result = run_client(options(host, 1.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json"))
+        assert result.stats["frames_decoded"] > 0
+        assert time.monotonic() - started < 8, "the silent client held the next one up"
+        silent_thread.join(20)
+        assert closed_after and 9 <= closed_after[0] <= 14, closed_after
+    finally:
+        raw.close()
+        host.stop()
+
+
+def test_garbage_does_not_crash_or_stall_the_host(tmp_path: Path) -> None:
+    host = start_host(tmp_path, "--max-sessions", "1")
+    run = ClientRun(options(host, 3.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json")).start()
+    wait_streaming(run)
+    junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for _ in range(200):
+        junk.sendto(os.urandom(300), ("127.0.0.1", host.port))
+        junk.sendto(os.urandom(300), ("127.0.0.1", host.video_port))
+    proto = run.session._proto
+    assert proto is not None
+    for payload in (b"\x42 unknown plane", b"\xca\x01", b"\xcb" + bytes(20), b"\xd0"):
+        run.session.call_soon(proto.send_datagram, payload)
+    result = run.join()
+    [served] = host.wait_for_sessions(1)
+    assert served["video_garbage"] >= 150
+    assert served["datagrams_unknown"] >= 1 and served["datagrams_malformed"] >= 3
+    assert result.stats["frames_decoded"] >= 0.9 * served["frames_sent"]
+    assert host.proc.wait(timeout=15) == 0
+
+
+def test_killing_the_client_leaves_the_host_serving(tmp_path: Path) -> None:
+    host = start_host(tmp_path, "--max-sessions", "2")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "client-config")}
+    client = subprocess.Popen(
+        [sys.executable, "-m", "lumen_client.cli", "stream", f"127.0.0.1:{host.port}", "--headless",
+         "--duration", "60", "--pin", host.fingerprint, "--no-gamepads"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    host.wait_for_log("video goes to")
+    time.sleep(0.5)
+    client.kill()
+    client.wait()
+    deadline = time.monotonic() + 15
+    while True:  # the host notices within its liveness timeout; until then it is busy
+        try:
+            result = run_client(options(host, 2.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json"))
+            break
+        except SessionError as exc:
+            assert "another client" in str(exc) and time.monotonic() < deadline, exc
+            time.sleep(0.5)
+    assert result.stats["frames_decoded"] > 60
+    first, _ = host.wait_for_sessions(2)
+    assert "silent" in str(first["end_reason"])
+    assert host.proc.wait(timeout=15) == 0
+
+
+def test_malformed_pin_exits_2_before_any_packet(tmp_path: Path) -> None:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(1.0)
+    port = listener.getsockname()[1]
+    res = subprocess.run([sys.executable, "-m", "lumen_client.cli", "stream", f"127.0.0.1:{port}", "--headless",
+                          "--pin", "12:34:zz"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "malformed --pin" in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.count("\n") == 1
+    with pytest.raises(TimeoutError):
+        listener.recvfrom(2048)
+    listener.close()
+
+
+def test_cli_pin_mismatch_exits_3(tmp_path: Path) -> None:
+    host = start_host(tmp_path)
+    try:
+        res = subprocess.run([sys.executable, "-m", "lumen_client.cli", "stream", f"127.0.0.1:{host.port}",
+                              "--headless", "--duration", "1", "--pin", "ab" * 32, "--no-gamepads"],
+                             capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "c")})
+        assert res.returncode == 3, res.stderr
+        assert "does not match --pin" in res.stderr and "Traceback" not in res.stderr
+    finally:
+        host.stop()
