@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after this many streamed sessions (default 0: serve forever)")
     net.add_argument("--fec-parity", type=_ranged(0, 200), default=20,
                      help="FEC parity, %% of data shards (default 20)")
+    net.add_argument("--pace", type=_ranged(0, 100_000), default=1000, metavar="MBPS",
+                     help="spread each frame's FEC blocks at this rate in Mbit/s (default 1000; 0: no pacing)")
     net.add_argument("--max-datagram", type=_ranged(256, 1472), default=1400,
                      help="largest video datagram payload in bytes (default 1400; lower it for small MTUs)")
     video = p.add_argument_group("video")
@@ -114,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         width=args.size[0], height=args.size[1], fps=args.fps, bitrate_kbps=args.bitrate, codec=args.codec,
         source=args.source, fec_parity=args.fec_parity, max_datagram=args.max_datagram,
         rumble_test=args.rumble_test, stats_json=args.stats_json, host_name=socket.gethostname()[:64],
+        pace_mbps=args.pace,
     )
     try:
         asyncio.run(HostServer(options, identity, audio).run())

@@ -46,6 +46,7 @@ class HostOptions:
     rumble_test: bool = False
     stats_json: Path | None = None
     host_name: str = "lumen host"
+    pace_mbps: int = 1000
 
 
 class HostServer:

@@ -211,6 +211,7 @@ class HostSession(LumenProtocol):
         pipeline = self._pipeline = VideoPipeline(source, settings, sink=lambda f: sender.submit(f))
         sender = self._sender = VideoSender(
             sock, key, parity_percent=opts.fec_parity, max_datagram=opts.max_datagram,
+            pace_bps=opts.pace_mbps * 1_000_000 or None,
             on_frame_skipped=pipeline.request_keyframe, on_peer=pipeline.request_keyframe,
         )
         log.info("encoder: %s; FEC: %s", pipeline.encoder_name, sender.fec_engine)

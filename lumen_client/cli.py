@@ -2,6 +2,7 @@
 
     lumen-client stream HOST[:PORT] --headless [--duration S] [--pin HEX] [--stats-json FILE]
     lumen-client --check-pin HEX
+    lumen-client bench e2e [--seconds S] [--sizes WxH,...]
 
 Exit status: 0 done, 1 the session failed, 2 bad arguments (a malformed pin among them,
 caught before any packet is sent), 3 the host is not trusted.
@@ -75,6 +76,11 @@ def fail(message: str, code: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    raw = sys.argv[1:] if argv is None else argv
+    if raw[:1] == ["bench"]:
+        from .bench import main as bench_main
+
+        return bench_main(raw[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.check_pin is not None:

@@ -417,6 +417,8 @@ class StreamSession:
             "clock_offset_ms": round(self.clock.offset_ns / 1e6, 3),
             "latency_ms": {
                 "capture_to_reassembled": dec.reassembled_latency.percentiles_ms() if dec else None,
+                "host_processing": dec.host_latency.percentiles_ms() if dec else None,
+                "sent_to_reassembled": dec.network_latency.percentiles_ms() if dec else None,
                 "capture_to_decoded": dec.decoded_latency.percentiles_ms() if dec else None,
                 "decode": dec.decode_time.percentiles_ms() if dec else None,
             },

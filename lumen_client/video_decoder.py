@@ -83,6 +83,8 @@ class DecoderThread:
         self.errors = 0
         self.decode_time = Latency()
         self.reassembled_latency = Latency()  # capture -> frame whole on the client
+        self.host_latency = Latency()  # capture -> handed to the video plane (encode and hand-off)
+        self.network_latency = Latency()  # handed to the video plane -> frame whole on the client
         self.decoded_latency = Latency()  # capture -> picture out of the decoder
 
     def start(self) -> None:
@@ -129,6 +131,8 @@ class DecoderThread:
                 self.decoded += 1
                 self.decode_time.add(done - started)
                 self.reassembled_latency.add(frame.completed_ns - capture_ns)
+                self.host_latency.add(frame.host_us * 1000)
+                self.network_latency.add(frame.completed_ns - capture_ns - frame.host_us * 1000)
                 self.decoded_latency.add(done - capture_ns)
                 if self.decoded == 1:
                     self.backend = self._backend_in_use()

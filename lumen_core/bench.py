@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .fec import FecEngine, default_engine
 from .video import Packetizer, Reassembler
 from .video.crypto import nonce_for
+from .video.header import HEADER_SIZE, TAG_SIZE
 
 _HEADER = bytes(32)  # stands in for a video header as associated data
 
@@ -51,7 +52,7 @@ def _fec_alone(engine: FecEngine, frame: bytes, probe: Packetizer) -> tuple[str,
     shapes = []
     for block in blocks:
         k, m = block.buffer[2], block.buffer[3]
-        shard = block.datagram_size - 48
+        shard = block.datagram_size - HEADER_SIZE - TAG_SIZE
         shapes.append((np.frombuffer(os.urandom(k * shard), dtype=np.uint8).reshape(k, shard), m))
 
     def run() -> int:

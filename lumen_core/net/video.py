@@ -39,12 +39,20 @@ KEEPALIVE_INTERVAL_S: Final = 1.0
 RECV_TIMEOUT_S: Final = 0.02
 
 
+# Linux caps SO_RCVBUF at net.core.rmem_max (208 KiB by default: a fifth of a keyframe);
+# the FORCE variants pass the cap where the process may (CAP_NET_ADMIN).
+SO_SNDBUFFORCE: Final = 32
+SO_RCVBUFFORCE: Final = 33
+
+
 def _big_buffers(sock: socket.socket) -> None:
-    for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, opt, SOCKET_BUFFER)
-        except OSError:
-            pass
+    for forced, plain in ((SO_SNDBUFFORCE, socket.SO_SNDBUF), (SO_RCVBUFFORCE, socket.SO_RCVBUF)):
+        for opt in (forced, plain):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, opt, SOCKET_BUFFER)
+                break
+            except OSError:
+                continue
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,16 +156,26 @@ class VideoSender:
                 frame = self._slot.take(0.1)
             except Closed:
                 return
-            if frame is None or self._peer is None:
-                continue
-            for block in self._packetizer.packetize(frame.data, keyframe=frame.keyframe, pts_ns=frame.pts_ns):
-                started = time.perf_counter()
-                self._send_block(block, self._peer)
-                if self._pace_bps:
-                    budget = len(block.buffer) * 8 / self._pace_bps
-                    spare = budget - (time.perf_counter() - started)
-                    if spare > 0.0005:
-                        time.sleep(spare)
+            if frame is not None:
+                self.send_frame(frame)
+
+    def send_frame(self, frame: EncodedFrame) -> bool:
+        """Packetize and send ``frame`` now, on the calling thread (the send thread's
+        work; benchmarks call it directly). False if no client address is known yet."""
+        peer = self._peer
+        if peer is None:
+            return False
+        host_us = (time.monotonic_ns() - frame.pts_ns) // 1000
+        blocks = self._packetizer.packetize(frame.data, keyframe=frame.keyframe, pts_ns=frame.pts_ns, host_us=host_us)
+        for block in blocks:
+            started = time.perf_counter()
+            self._send_block(block, peer)
+            if self._pace_bps:
+                budget = len(block.buffer) * 8 / self._pace_bps
+                spare = budget - (time.perf_counter() - started)
+                if spare > 0.0005:
+                    time.sleep(spare)
+        return True
 
     def _send_block(self, block: SealedBlock, peer: tuple[str, int]) -> None:
         size = block.datagram_size

@@ -1,6 +1,6 @@
 """The video-plane datagram header.
 
-Every video datagram is this 32-byte plaintext header followed by one AES-128-GCM
+Every video datagram is this 36-byte plaintext header followed by one AES-128-GCM
 sealed FEC shard (shard bytes + 16-byte tag). The header is the AEAD associated data,
 so any change to it fails authentication::
 
@@ -12,13 +12,15 @@ so any change to it fails authentication::
     +---------------+---------------+-------+-------+-------+-------+
     | frame index   | frame size    | block |blocks | shard | rsvd  |
     +---------------+---------------+-------+-------+-------+-------+
-    24                              32
-    +-------------------------------+
-    | capture pts ns (u64)          |
-    +-------------------------------+
+    24                              32              36
+    +-------------------------------+---------------+
+    | capture pts ns (u64)          | host us (u32) |
+    +-------------------------------+---------------+
 
 version 1; flags bit 0 = keyframe, other bits 0. k data + m parity shards in this
-block (1 <= k, k + m <= 255); shard index < k + m; block index < blocks.
+block (1 <= k, k + m <= 255); shard index < k + m; block index < blocks. host us: time
+from capture to packetization on the host (encode and hand-off), so a client can tell
+host processing from the network.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from ..errors import ProtocolError
 
 VERSION: Final = 1
 FLAG_KEYFRAME: Final = 0x01
-HEADER = struct.Struct("!BBBBQIIBBBBQ")
-HEADER_SIZE: Final = HEADER.size  # 32
+HEADER = struct.Struct("!BBBBQIIBBBBQI")
+HEADER_SIZE: Final = HEADER.size  # 36
 TAG_SIZE: Final = 16
 # A frame larger than this is refused by the receiver: it bounds what one frame can
 # make the client buffer (16 MiB is a 4K keyframe at very high quality, several times over).
@@ -53,6 +55,7 @@ class ShardHeader(NamedTuple):
     shard_index: int
     reserved: int
     pts_ns: int
+    host_us: int
 
     @property
     def keyframe(self) -> bool:
@@ -68,7 +71,7 @@ def header_fields(data: bytes | bytearray | memoryview) -> tuple[int, ...]:
     if len(data) < HEADER_SIZE + TAG_SIZE + 1:
         raise ProtocolError(f"video datagram of {len(data)} bytes is too short")
     fields = HEADER.unpack_from(data)
-    version, flags, k, m, _, _, frame_size, block_index, block_count, shard_index, reserved, _ = fields
+    version, flags, k, m, _, _, frame_size, block_index, block_count, shard_index, reserved, _, _ = fields
     if version != VERSION:
         raise ProtocolError(f"video datagram version {version}")
     if flags & ~FLAG_KEYFRAME or reserved:

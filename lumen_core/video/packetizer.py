@@ -91,8 +91,12 @@ class Packetizer:
     def engine_name(self) -> str:
         return self._engine.name
 
-    def packetize(self, frame: bytes, *, keyframe: bool, pts_ns: int) -> list[SealedBlock]:
-        """The sealed datagrams of one frame, one SealedBlock per FEC block."""
+    def packetize(self, frame: bytes, *, keyframe: bool, pts_ns: int, host_us: int = 0) -> list[SealedBlock]:
+        """The sealed datagrams of one frame, one SealedBlock per FEC block.
+
+        ``pts_ns``: capture time (host clock); ``host_us``: capture to now, in us.
+        """
+        host_us = max(0, min(host_us, 0xFFFFFFFF))
         size = len(frame)
         if not 0 < size <= MAX_FRAME_SIZE:
             raise ValueError(f"frame of {size} bytes outside 1..{MAX_FRAME_SIZE}")
@@ -116,7 +120,7 @@ class Packetizer:
             shards.reshape(-1)[length : k * shard_len] = 0
             if m:
                 shards[k:] = self._engine.encode(shards[:k], m)
-            fields = (VERSION, flags, k, m, 0, index, size, b, block_count, 0, 0, pts_ns)
+            fields = (VERSION, flags, k, m, 0, index, size, b, block_count, 0, 0, pts_ns, host_us)
             blocks.append(self._seal_block(shards, fields))
         st = self.stats
         st.frames += 1
@@ -133,12 +137,12 @@ class Packetizer:
         dgram = HEADER_SIZE + shard_len + TAG_SIZE
         buf = bytearray(dgram * count)
         out, src = memoryview(buf), memoryview(shards.reshape(-1))
-        version, flags, k, m, _, index, size, b, block_count, _, _, pts_ns = fields
+        version, flags, k, m, _, index, size, b, block_count, _, _, pts_ns, host_us = fields
         first = self._sealer.reserve(count)
         seal_into, pack_into = self._sealer.seal_into, HEADER.pack_into
         for i in range(count):
             off = i * dgram
             body = off + HEADER_SIZE
-            pack_into(buf, off, version, flags, k, m, first + i, index, size, b, block_count, i, 0, pts_ns)
+            pack_into(buf, off, version, flags, k, m, first + i, index, size, b, block_count, i, 0, pts_ns, host_us)
             seal_into(first + i, out[off:body], src[i * shard_len : (i + 1) * shard_len], out[body : off + dgram])
         return SealedBlock(buf, dgram)

@@ -48,6 +48,7 @@ class FrameReady:
     data: bytearray  # handed over, not copied: the reassembler keeps no reference
     keyframe: bool
     pts_ns: int  # host capture time, host clock
+    host_us: int  # capture to packetization on the host
     first_datagram_ns: int  # receiver clock
     completed_ns: int  # receiver clock
     recovered: bool  # at least one data shard was rebuilt by FEC
@@ -107,7 +108,7 @@ class _Block:
 
 @dataclass(slots=True)
 class _Frame:
-    key: tuple[int, int, int, int]  # size, flags, pts_ns, block count: every shard must agree
+    key: tuple[int, int, int, int, int]  # size, flags, pts_ns, block count, host_us: every shard must agree
     first_ns: int
     buf: bytearray
     view: memoryview
@@ -157,7 +158,7 @@ class Reassembler:
         except ProtocolError:
             st.malformed += 1
             return
-        _, flags, k, m, seq, index, size, b, block_count, i, _, pts_ns = fields
+        _, flags, k, m, seq, index, size, b, block_count, i, _, pts_ns, host_us = fields
         if index <= self._last_done:
             # Checked before the AEAD too: no work for shards nobody wants.
             if index in self._recently_lost:
@@ -171,7 +172,7 @@ class Reassembler:
         frame = self._frames.get(index)
         block = None
         if frame is not None:
-            if frame.key != (size, flags, pts_ns, block_count):
+            if frame.key != (size, flags, pts_ns, block_count, host_us):
                 st.inconsistent += 1
                 return
             block = frame.blocks[b]
@@ -201,7 +202,7 @@ class Reassembler:
             st.replayed += 1
             return
         if frame is None:
-            frame = self._new_frame(index, size, flags, pts_ns, block_count, now_ns)
+            frame = self._new_frame(index, (size, flags, pts_ns, block_count, host_us), now_ns)
         if block is None:
             block = frame.blocks[b] = _Block((k, m, shard_len), start, length)
         if shard is not None:
@@ -238,13 +239,14 @@ class Reassembler:
 
     # -- internals -----------------------------------------------------------
 
-    def _new_frame(self, index: int, size: int, flags: int, pts_ns: int, block_count: int, now_ns: int) -> _Frame:
+    def _new_frame(self, index: int, key: tuple[int, int, int, int, int], now_ns: int) -> _Frame:
         if len(self._frames) >= self._max_pending:
             self._give_up_through(min(self._frames))
             self._want_keyframe(now_ns)
+        size, block_count = key[0], key[3]
         buf = bytearray(size)
         frame = _Frame(
-            key=(size, flags, pts_ns, block_count), first_ns=now_ns, buf=buf, view=memoryview(buf),
+            key=key, first_ns=now_ns, buf=buf, view=memoryview(buf),
             blocks=[None] * block_count, remaining=block_count,
         )
         self._frames[index] = frame
@@ -300,7 +302,7 @@ class Reassembler:
         self._events.append(
             FrameReady(
                 frame_index=index, data=frame.buf, keyframe=keyframe,
-                pts_ns=frame.key[2], first_datagram_ns=frame.first_ns, completed_ns=now_ns,
+                pts_ns=frame.key[2], host_us=frame.key[4], first_datagram_ns=frame.first_ns, completed_ns=now_ns,
                 recovered=frame.recovered,
             )
         )
