@@ -116,8 +116,10 @@ class StreamSession:
         trust_first_use: Callable[[str], bool],
         on_picture: PictureSink | None = None,
         on_rumble: Callable[[int, int, int], None] | None = None,
+        on_audio: Callable[[bytes], None] | None = None,
     ) -> None:
         self.options = options
+        self._on_audio = on_audio
         self._store = trust_store
         self._trust_first_use = trust_first_use
         self._on_picture = on_picture
@@ -305,7 +307,7 @@ class StreamSession:
         self._decoder = DecoderThread(config.codec, frames, self.clock, request, self._on_picture, self.options.decoder)
         self._receiver = VideoReceiver((self.options.host, config.video_port), config.video_key, frames,
                                        lambda _last: request())
-        self._audio = AudioReceiver(config.audio_frame_samples)
+        self._audio = AudioReceiver(config.audio_frame_samples, self._on_audio)
         self._decoder.start()
         self._receiver.start()
         self._config_received.set()

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lumen_client.session import SessionResult, StreamOptions, StreamSession
 from lumen_client.trust_store import TrustStore
@@ -94,8 +95,8 @@ class ClientRun:
     """A client session on its own thread and event loop, so a test can act during it."""
 
     def __init__(self, options: StreamOptions, store: TrustStore,
-                 first_use: Callable[[str], bool] = lambda fp: True) -> None:
-        self.session = StreamSession(options, store, first_use)
+                 first_use: Callable[[str], bool] = lambda fp: True, **hooks: Any) -> None:
+        self.session = StreamSession(options, store, first_use, **hooks)
         self.result: SessionResult | None = None
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="test-client")

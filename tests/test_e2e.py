@@ -240,3 +240,66 @@ def test_cli_pin_mismatch_exits_3(tmp_path: Path) -> None:
         assert "does not match --pin" in res.stderr and "Traceback" not in res.stderr
     finally:
         host.stop()
+
+
+def test_ctrl_c_mid_stream_tears_everything_down(tmp_path: Path) -> None:
+    host = start_host(tmp_path)
+    run = ClientRun(options(host, 20.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json")).start()
+    wait_streaming(run)
+    time.sleep(1.0)
+    started = time.monotonic()
+    assert host.stop() == 0  # SIGINT, as Ctrl+C sends
+    assert time.monotonic() - started < 5
+    [served] = host.sessions()
+    assert served["end_reason"] == "host is shutting down" and served["frames_sent"] > 30
+    result = run.join()
+    assert "host" in result.end_reason
+
+
+def test_screen_source_under_xvfb(tmp_path: Path, xvfb_display: str) -> None:
+    host = start_host(tmp_path, "--source", "screen", "--max-sessions", "1")
+    result = run_client(options(host, 2.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json"))
+    [served] = host.wait_for_sessions(1)
+    assert result.stats["frames_decoded"] >= 30 and served["frames_sent"] >= 30
+
+
+def test_desktop_audio_source_reaches_the_client(tmp_path: Path, pulse_sink) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    subprocess.run(["pactl", f"--server={pulse_sink.server}", "set-default-source", f"{pulse_sink.sink}.monitor"],
+                   check=True, timeout=10)
+    tone_hz, rate = 1000, 48000
+    t = np.arange(rate * 8) / rate
+    pcm = (np.sin(2 * np.pi * tone_hz * t) * 12000).astype("<i2").repeat(2).tobytes()
+    player = subprocess.Popen(["pacat", f"--server={pulse_sink.server}", "--format=s16le", "--rate=48000",
+                               "--channels=2", "--raw", f"--device={pulse_sink.sink}"], stdin=subprocess.PIPE)
+    threading.Thread(target=lambda: (player.stdin.write(pcm), player.stdin.close()), daemon=True).start()  # type: ignore[union-attr]
+    host = start_host(tmp_path, "--audio-source", "pulse", "--max-sessions", "1")
+    heard = bytearray()
+    try:
+        run = ClientRun(options(host, 3.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json"),
+                        on_audio=heard.extend).start()
+        result = run.join()
+    finally:
+        player.kill()
+    assert 180 <= result.stats["audio_packets_per_s"] <= 220
+    samples = np.frombuffer(bytes(heard), dtype="<i2").reshape(-1, 2)[:, 0].astype(np.float64)[rate // 2 :]
+    assert np.abs(samples).max() > 2000, "the client heard silence"
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size)))
+    assert abs(np.argmax(spectrum) * rate / samples.size - tone_hz) < 20
+
+
+@pytest.mark.skipif(not os.access("/dev/uinput", os.W_OK), reason="needs a writable /dev/uinput (none on CI machines)")
+def test_uinput_pad_sink_creates_a_virtual_controller() -> None:
+    import evdev
+
+    from lumen_host.pads import UinputPadSink
+
+    rumbles: list[tuple[int, int, int]] = []
+    sink = UinputPadSink(lambda pad, low, high: rumbles.append((pad, low, high)))
+    try:
+        sink.update(0, PadState(buttons=LUMEN_BTN_A, ly=32767))
+        names = [evdev.InputDevice(path).name for path in evdev.list_devices()]
+        assert "lumen virtual pad 0" in names
+    finally:
+        sink.close()
