@@ -292,7 +292,6 @@ def test_desktop_audio_source_reaches_the_client(tmp_path: Path, pulse_sink) -> 
 @pytest.mark.skipif(not os.access("/dev/uinput", os.W_OK), reason="needs a writable /dev/uinput (none on CI machines)")
 def test_uinput_pad_sink_creates_a_virtual_controller() -> None:
     import evdev
-
     from lumen_host.pads import UinputPadSink
 
     rumbles: list[tuple[int, int, int]] = []
