@@ -38,6 +38,7 @@ from lumen_core.control import (
     StatsReport,
 )
 from lumen_core.datagrams import AudioPacket, Datagram, Rumble
+from lumen_core.errors import LumenError
 from lumen_core.gamepad import PadState
 from lumen_core.net.handoff import LatestSlot
 from lumen_core.net.quic import LumenProtocol, client_configuration
@@ -134,6 +135,7 @@ class StreamSession:
         self._receiver: VideoReceiver | None = None
         self._decoder: DecoderThread | None = None
         self._audio: AudioReceiver | None = None
+        self._frames: LatestSlot[FrameReady] | None = None
         self._pads = PadSender()
         self._ping_token = 0
         self._pings: dict[int, int] = {}
@@ -238,7 +240,7 @@ class StreamSession:
         host_key = f"{self.options.host}:{self.options.port}"
         try:
             self._check_trust(host_key, observed)
-        except (TrustError, Exception) as exc:  # a broken trust store fails closed too
+        except (TrustError, LumenError, OSError) as exc:  # a broken trust store fails closed too
             self._error = exc if isinstance(exc, TrustError) else TrustError(str(exc))
             proto.close(error_code=0x100 + GoodbyeCode.PROTOCOL_ERROR, reason_phrase="host not trusted")
             self._finish("host not trusted")
@@ -301,6 +303,7 @@ class StreamSession:
             "host_name": config.host_name,
         }
         frames: LatestSlot[FrameReady] = LatestSlot()
+        self._frames = frames
         loop = self._loop
         assert loop is not None
         request = partial(loop.call_soon_threadsafe, self._request_keyframe)
@@ -406,7 +409,7 @@ class StreamSession:
             "frames_recovered": rx.stats.frames_recovered if rx else 0,
             "frames_lost": rx.stats.frames_lost if rx else 0,
             "frames_dropped": (rx.stats.frames_dropped if rx else 0) + (dec.dropped if dec else 0),
-            "frames_skipped": 0,
+            "frames_skipped": self._frames.skipped if self._frames else 0,  # decoder was behind
             "keyframe_requests": self._keyframe_requests,
             "video_datagrams": rx.stats.datagrams if rx else 0,
             "video_rejected": (rx.stats.malformed + rx.stats.forged + rx.stats.replayed) if rx else 0,
