@@ -103,6 +103,9 @@ def open_encoder(settings: EncoderSettings) -> tuple[av.CodecContext, str]:
         ctx.framerate = Fraction(settings.fps, 1)
         ctx.bit_rate = settings.bitrate_kbps * 1000
         ctx.max_b_frames = 0
+        # Say what the pictures are (BT.709, limited range) in the stream's VUI, so the
+        # client converts with the right matrix rather than guessing from the size.
+        ctx.colorspace, ctx.color_primaries, ctx.color_trc, ctx.color_range = 1, 1, 1, 1
         # IDR only on request (a client's keyframe request) or every 10 s at most.
         ctx.gop_size = settings.fps * 10
         if name == "libx264":

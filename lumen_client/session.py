@@ -29,15 +29,17 @@ from lumen_core.control import (
     Goodbye,
     GoodbyeCode,
     Hello,
+    KeyEvent,
     KeyframeRequest,
     Message,
+    MouseButtonEvent,
     PadArrival,
     PadRemoval,
     Ping,
     Pong,
     StatsReport,
 )
-from lumen_core.datagrams import AudioPacket, Datagram, Rumble
+from lumen_core.datagrams import AudioPacket, Datagram, MouseMotion, MouseScroll, Rumble
 from lumen_core.errors import LumenError
 from lumen_core.gamepad import PadState
 from lumen_core.net.handoff import LatestSlot
@@ -62,6 +64,23 @@ CONFIG_TIMEOUT_S: Final = 10.0
 
 class TrustError(Exception):
     """The host is not the one trusted: the message says why, for a person."""
+
+
+class UnknownHost(TrustError):
+    """No pin for this host, and the first-use decision was left to the person: the
+    application asks, then connects again pinned to ``fingerprint`` if they accept."""
+
+    def __init__(self, host: str, fingerprint: str) -> None:
+        super().__init__(f"{host} is not trusted yet; its fingerprint is {format_fingerprint(fingerprint)}")
+        self.host, self.fingerprint = host, fingerprint
+
+
+class FingerprintChanged(TrustError):
+    """A stored pin no longer matches: refused, never downgraded to first use."""
+
+    def __init__(self, message: str, host: str, stored: str, observed: str) -> None:
+        super().__init__(message)
+        self.host, self.stored, self.observed = host, stored, observed
 
 
 class SessionError(Exception):
@@ -114,7 +133,7 @@ class StreamSession:
         self,
         options: StreamOptions,
         trust_store: TrustStore,
-        trust_first_use: Callable[[str], bool],
+        trust_first_use: Callable[[str], bool | None],
         on_picture: PictureSink | None = None,
         on_rumble: Callable[[int, int, int], None] | None = None,
         on_audio: Callable[[bytes], None] | None = None,
@@ -262,14 +281,18 @@ class StreamSession:
         stored = self._store.get(host_key)
         if stored is not None:
             if not pin_matches(stored, observed):
-                raise TrustError(
+                raise FingerprintChanged(
                     f"WARNING: the fingerprint of {host_key} changed: stored {format_fingerprint(stored)}, "
                     f"host presented {shown}. Refusing to connect. If the host really was reinstalled, "
-                    f"remove its entry from {self._store.path} and connect again."
+                    f"forget its pin (in {self._store.path}) and connect again.",
+                    host_key, stored, observed,
                 )
             self.result.trusted_by = "stored pin"
             return
-        if not self._trust_first_use(observed):
+        decision = self._trust_first_use(observed)
+        if decision is None:
+            raise UnknownHost(host_key, observed)
+        if not decision:
             raise TrustError(f"the host's fingerprint {shown} was not accepted")
         self._store.put(host_key, observed)
         self.result.trusted_by = "first use"
@@ -356,6 +379,45 @@ class StreamSession:
             return
         for data in self._pads.update(pad, state, time.monotonic_ns()):
             self._proto.send_datagram(data)
+
+    # -- keyboard and mouse (event loop thread; others use call_soon) ---------------
+
+    def send_key(self, keycode: int, down: bool, modifiers: int) -> None:
+        if self._proto is not None and 0 < keycode <= 0x2FF:
+            self._proto.send_message(KeyEvent(keycode=keycode, down=down, modifiers=modifiers & 0xF))
+
+    def send_mouse_button(self, button: int, down: bool) -> None:
+        if self._proto is not None and 1 <= button <= 5:
+            self._proto.send_message(MouseButtonEvent(button=button, down=down))
+
+    def send_mouse_motion(self, dx: int, dy: int) -> None:
+        if self._proto is not None:
+            clamp = lambda v: max(-32768, min(32767, v))  # noqa: E731
+            self._proto.send_datagram(MouseMotion(dx=clamp(dx), dy=clamp(dy)).encode())
+
+    def send_scroll(self, vertical: int, horizontal: int) -> None:
+        if self._proto is not None:
+            clamp = lambda v: max(-32768, min(32767, v))  # noqa: E731
+            self._proto.send_datagram(MouseScroll(vertical=clamp(vertical), horizontal=clamp(horizontal)).encode())
+
+    @property
+    def streaming(self) -> bool:
+        return self._config_received.is_set()
+
+    def counters(self) -> dict[str, int]:
+        """Cheap running totals for a live overlay (any thread)."""
+        rx, dec = self._receiver, self._decoder
+        return {
+            "frames_received": rx.stats.frames_complete if rx else 0,
+            "frames_decoded": dec.decoded if dec else 0,
+            "frames_lost": rx.stats.frames_lost if rx else 0,
+            "frames_recovered": rx.stats.frames_recovered if rx else 0,
+            "video_bytes": rx.stats.bytes if rx else 0,
+        }
+
+    @property
+    def decoder_backend(self) -> str:
+        return self._decoder.backend if self._decoder else "-"
 
     def call_soon(self, fn: Callable[..., None], *args: Any) -> None:
         """Any thread: run ``fn`` on the session's event loop."""

@@ -1,0 +1,1 @@
+"""The Qt desktop application: host list, trust prompts, the stream window."""

@@ -1,0 +1,62 @@
+"""Audio out: a small jitter buffer in front of a sounddevice callback that never blocks.
+
+Packets of 5 ms arrive with network jitter; playback starts once TARGET_MS are queued
+and keeps at most MAX_MS (older audio is dropped: latency must not build up). When the
+queue runs dry the callback plays silence, counts an underrun, and waits to refill.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Final
+
+log = logging.getLogger(__name__)
+
+RATE: Final = 48000
+CHANNELS: Final = 2
+FRAME_SAMPLES: Final = 240
+FRAME_MS: Final = 5
+TARGET_MS: Final = 20
+MAX_MS: Final = 60
+
+
+class AudioOutput:
+    def __init__(self, device: str | int | None = None) -> None:
+        import sounddevice as sd
+
+        self._queue: deque[bytes] = deque(maxlen=MAX_MS // FRAME_MS)
+        self._silence = bytes(FRAME_SAMPLES * CHANNELS * 2)
+        self._filling = True
+        self.underruns = 0
+        self.played = 0
+        self._stream = sd.RawOutputStream(
+            samplerate=RATE, channels=CHANNELS, dtype="int16", blocksize=FRAME_SAMPLES,
+            device=device, callback=self._callback, latency="low",
+        )
+        self._stream.start()
+
+    @property
+    def depth_ms(self) -> int:
+        return len(self._queue) * FRAME_MS
+
+    def push(self, pcm: bytes) -> None:
+        """Any thread: queue 5 ms of s16le stereo (a full queue drops its oldest)."""
+        self._queue.append(pcm)
+
+    def _callback(self, outdata, frames, time_info, status) -> None:  # type: ignore[no-untyped-def]
+        # PortAudio's thread: no locks, no allocation beyond the copy, never blocks.
+        if self._filling and len(self._queue) * FRAME_MS >= TARGET_MS:
+            self._filling = False
+        if self._filling or not self._queue or frames != FRAME_SAMPLES:
+            outdata[:] = self._silence[: len(outdata)].ljust(len(outdata), b"\0")
+            if not self._filling and frames == FRAME_SAMPLES:
+                self.underruns += 1
+                self._filling = True
+            return
+        outdata[:] = self._queue.popleft()
+        self.played += 1
+
+    def close(self) -> None:
+        self._stream.stop()
+        self._stream.close()

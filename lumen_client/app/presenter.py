@@ -1,0 +1,229 @@
+"""The video surface: decoded planes uploaded as textures, converted in a shader.
+
+The decode thread calls ``present``; the newest picture waits in a one-slot buffer (a
+newer one replaces it and counts as skipped) and the widget repaints when the slot
+goes from empty to full. ``paintGL`` uploads the planes (I420 as three one-channel
+textures, NV12 as one plus a two-channel one), converts with the picture's own colour
+matrix and range, and letterboxes the picture into the widget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from OpenGL import GL
+from OpenGL.GL import shaders
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+VERTEX_SHADER = """
+#version 120
+attribute vec2 position;
+attribute vec2 texcoord;
+varying vec2 uv;
+void main() {
+    uv = texcoord;
+    gl_Position = vec4(position, 0.0, 1.0);
+}
+"""
+
+FRAGMENT_SHADER = """
+#version 120
+uniform sampler2D plane0;
+uniform sampler2D plane1;
+uniform sampler2D plane2;
+uniform int nv12;
+uniform mat3 yuv_to_rgb;
+uniform vec3 offset;
+varying vec2 uv;
+void main() {
+    vec3 yuv;
+    yuv.x = texture2D(plane0, uv).r;
+    if (nv12 == 1) {
+        yuv.yz = texture2D(plane1, uv).rg;
+    } else {
+        yuv.y = texture2D(plane1, uv).r;
+        yuv.z = texture2D(plane2, uv).r;
+    }
+    gl_FragColor = vec4(clamp(yuv_to_rgb * (yuv - offset), 0.0, 1.0), 1.0);
+}
+"""
+
+# Kr, Kb of the colour matrices FFmpeg names (AVColorSpace values).
+MATRICES = {1: (0.2126, 0.0722), 5: (0.299, 0.114), 6: (0.299, 0.114), 9: (0.2627, 0.0593), 10: (0.2627, 0.0593)}
+# Quad: x, y, u, v. The top of the picture (texture row 0) goes to the top of the view.
+QUAD = np.array([-1, -1, 0, 1, 1, -1, 1, 1, -1, 1, 0, 0, 1, 1, 1, 0], dtype=np.float32)
+
+
+def colour_conversion(colorspace: int, color_range: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """(3x3 matrix, offset) taking sampled Y'CbCr in [0, 1] to R'G'B'.
+
+    Unspecified matrices follow the usual guess: BT.709 for HD, BT.601 below.
+    Unspecified range is limited (MPEG) range, what encoders produce by default.
+    """
+    kr, kb = MATRICES.get(colorspace, (0.2126, 0.0722) if height >= 720 else (0.299, 0.114))
+    kg = 1.0 - kr - kb
+    m = np.array([
+        [1.0, 0.0, 2 * (1 - kr)],
+        [1.0, -2 * kb * (1 - kb) / kg, -2 * kr * (1 - kr) / kg],
+        [1.0, 2 * (1 - kb), 0.0],
+    ])
+    if color_range == 2:  # JPEG, full range
+        scale, offset = np.array([1.0, 1.0, 1.0]), np.array([0.0, 128 / 255, 128 / 255])
+    else:
+        scale, offset = np.array([255 / 219, 255 / 224, 255 / 224]), np.array([16 / 255, 128 / 255, 128 / 255])
+    return (m * scale).astype(np.float32), offset.astype(np.float32)
+
+
+def letterbox(view_w: int, view_h: int, pic_w: int, pic_h: int) -> tuple[int, int, int, int]:
+    """The largest rectangle of the picture's aspect centred in the view: x, y, w, h."""
+    scale = min(view_w / pic_w, view_h / pic_h)
+    w, h = max(1, round(pic_w * scale)), max(1, round(pic_h * scale))
+    return (view_w - w) // 2, (view_h - h) // 2, w, h
+
+
+@dataclass
+class PresentStats:
+    received: int = 0  # pictures handed over by the decoder
+    presented: int = 0
+    skipped: int = 0  # replaced before they were shown
+
+
+class VideoWidget(QOpenGLWidget):
+    frame_arrived = Signal()
+
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: tuple[object, int] | None = None  # (av.VideoFrame, capture ns on our clock)
+        self._program = None
+        self._textures: list[int] = []
+        self._tex_shape: tuple[object, ...] | None = None
+        self._picture_size: tuple[int, int] | None = None
+        self.stats = PresentStats()
+        self.on_presented: Callable[[int], None] | None = None  # capture -> presented, ns
+        self.overlay_lines: list[str] = []
+        self.frame_arrived.connect(self.update, Qt.ConnectionType.QueuedConnection)
+        self.setMinimumSize(320, 180)
+
+    # -- any thread ------------------------------------------------------------------
+
+    def present(self, picture: object, capture_ns: int) -> None:
+        """Hand over the newest decoded picture (decode thread)."""
+        with self._lock:
+            was_empty = self._pending is None
+            self.stats.received += 1
+            if not was_empty:
+                self.stats.skipped += 1
+            self._pending = (picture, capture_ns)
+        if was_empty:
+            self.frame_arrived.emit()
+
+    # -- GL thread (the GUI thread) ----------------------------------------------------
+
+    def initializeGL(self) -> None:
+        self._program = shaders.compileProgram(
+            shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
+            shaders.compileShader(FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
+        )
+        self._textures = list(GL.glGenTextures(3))
+        for tex in self._textures:
+            GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+            for param, value in ((GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR),
+                                 (GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR),
+                                 (GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE),
+                                 (GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)):
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, param, value)
+
+    def paintGL(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, None
+        painter = QPainter(self)
+        painter.beginNativePainting()
+        GL.glClearColor(0.0, 0.0, 0.0, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        if pending is not None:
+            self._upload(pending[0])
+        if self._picture_size is not None:
+            self._draw()
+        painter.endNativePainting()
+        if pending is not None:
+            self.stats.presented += 1
+            if self.on_presented is not None:
+                self.on_presented(time.monotonic_ns() - pending[1])
+        if self.overlay_lines:
+            self._draw_overlay(painter)
+        painter.end()
+
+    def _upload(self, picture) -> None:  # type: ignore[no-untyped-def]
+        fmt = picture.format.name
+        if fmt not in ("yuv420p", "yuvj420p", "nv12"):
+            picture = picture.reformat(format="yuv420p")
+            fmt = "yuv420p"
+        w, h = picture.width, picture.height
+        nv12 = fmt == "nv12"
+        planes = [(w, h, GL.GL_RED, GL.GL_R8)]
+        planes += [(w // 2, h // 2, GL.GL_RG, GL.GL_RG8)] if nv12 else [(w // 2, h // 2, GL.GL_RED, GL.GL_R8)] * 2
+        shape = (w, h, nv12)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        for i, (pw, ph, layout, internal) in enumerate(planes):
+            plane = picture.planes[i]
+            bytes_per_px = 2 if layout == GL.GL_RG else 1
+            GL.glActiveTexture(GL.GL_TEXTURE0 + i)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[i])
+            if self._tex_shape != shape:
+                GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, pw, ph, 0, layout, GL.GL_UNSIGNED_BYTE, None)
+            # Decoded rows may be padded (line_size > width): tell GL the real stride.
+            GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, plane.line_size // bytes_per_px)
+            data = np.frombuffer(plane, dtype=np.uint8)
+            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, pw, ph, layout, GL.GL_UNSIGNED_BYTE, data)
+        GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, 0)
+        self._tex_shape = shape
+        self._picture_size = (w, h)
+        matrix, offset = colour_conversion(int(picture.colorspace or 2), int(picture.color_range or 0), h)
+        GL.glUseProgram(self._program)
+        GL.glUniformMatrix3fv(GL.glGetUniformLocation(self._program, "yuv_to_rgb"), 1, GL.GL_TRUE, matrix)
+        GL.glUniform3fv(GL.glGetUniformLocation(self._program, "offset"), 1, offset)
+        GL.glUniform1i(GL.glGetUniformLocation(self._program, "nv12"), int(nv12))
+
+    def _draw(self) -> None:
+        assert self._picture_size is not None
+        ratio = self.devicePixelRatioF()
+        vw, vh = int(self.width() * ratio), int(self.height() * ratio)
+        x, y, w, h = letterbox(vw, vh, *self._picture_size)
+        GL.glViewport(x, y, w, h)
+        GL.glUseProgram(self._program)
+        for i, name in enumerate(("plane0", "plane1", "plane2")):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + i)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[i])
+            GL.glUniform1i(GL.glGetUniformLocation(self._program, name), i)
+        pos = GL.glGetAttribLocation(self._program, "position")
+        tex = GL.glGetAttribLocation(self._program, "texcoord")
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        GL.glEnableVertexAttribArray(pos)
+        GL.glEnableVertexAttribArray(tex)
+        GL.glVertexAttribPointer(pos, 2, GL.GL_FLOAT, GL.GL_FALSE, 16, QUAD)
+        GL.glVertexAttribPointer(tex, 2, GL.GL_FLOAT, GL.GL_FALSE, 16, QUAD[2:])
+        GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
+        GL.glDisableVertexAttribArray(pos)
+        GL.glDisableVertexAttribArray(tex)
+        GL.glUseProgram(0)
+        GL.glViewport(0, 0, vw, vh)
+
+    def _draw_overlay(self, painter: QPainter) -> None:
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSize(10)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        width = max(metrics.horizontalAdvance(line) for line in self.overlay_lines) + 16
+        height = metrics.lineSpacing() * len(self.overlay_lines) + 12
+        painter.fillRect(8, 8, width, height, QColor(0, 0, 0, 170))
+        painter.setPen(QColor(230, 230, 230))
+        for n, line in enumerate(self.overlay_lines):
+            painter.drawText(16, 8 + 6 + metrics.ascent() + n * metrics.lineSpacing(), line)

@@ -1,0 +1,214 @@
+"""The stream window: the picture, the stats overlay, Moonlight's shortcuts, and the
+keyboard and mouse of a person playing.
+
+Shortcuts (Ctrl+Alt+Shift plus): Q ends the stream, X toggles fullscreen, Z releases or
+recaptures keyboard and mouse, S toggles the stats overlay.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
+
+from .connection import Connection
+from .presenter import VideoWidget
+
+SHORTCUT_MODS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                 | Qt.KeyboardModifier.ShiftModifier)
+QT_BUTTONS = {Qt.MouseButton.LeftButton: 1, Qt.MouseButton.MiddleButton: 2, Qt.MouseButton.RightButton: 3,
+              Qt.MouseButton.BackButton: 4, Qt.MouseButton.ForwardButton: 5}
+# X11 keycodes are Linux input codes + 8.
+XKB_OFFSET = 8
+
+
+class StreamWindow(QWidget):
+    closed = Signal()
+
+    def __init__(self, title: str, fullscreen: bool = False) -> None:
+        super().__init__()
+        self.setWindowTitle(title)
+        self.resize(1280, 720)
+        self.video = VideoWidget(self)
+        self.status = QLabel("Connecting…")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status.setStyleSheet("color: white; background: black; font-size: 16px;")
+        self.cancel_button = QPushButton("Cancel")
+        waiting = QWidget()
+        box = QVBoxLayout(waiting)
+        box.addStretch()
+        box.addWidget(self.status)
+        box.addWidget(self.cancel_button, alignment=Qt.AlignmentFlag.AlignCenter)
+        box.addStretch()
+        waiting.setStyleSheet("background: black;")
+        self._stack = QStackedLayout(self)
+        self._stack.addWidget(waiting)
+        self._stack.addWidget(self.video)
+        self.connection: Connection | None = None
+        self.captured = False
+        self.overlay_on = False
+        self._latencies: deque[tuple[float, int]] = deque(maxlen=600)
+        self._last_counters: tuple[float, dict[str, int], int] | None = None
+        self.video.on_presented = lambda ns: self._latencies.append((time.monotonic(), ns))
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start(250)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.video.setMouseTracking(True)
+        self.video.installEventFilter(self)
+        if fullscreen:
+            self.showFullScreen()
+
+    def attach(self, connection: Connection) -> None:
+        self.connection = connection
+        self.cancel_button.clicked.connect(connection.stop)
+
+    # -- progress and the overlay ---------------------------------------------------
+
+    def _tick(self) -> None:
+        conn = self.connection
+        if conn is None:
+            return
+        session = conn.session
+        if self.video.stats.received == 0:
+            if session.result.config is None:
+                self.status.setText("Connecting and checking the host's identity…")
+            else:
+                self.status.setText("Waiting for the first keyframe…")
+            return
+        if self._stack.currentWidget() is not self.video:
+            self._stack.setCurrentWidget(self.video)
+            self.video.update()  # pictures that arrived while hidden are waiting in the slot
+            self.set_captured(True)
+        if self.overlay_on:
+            self.video.overlay_lines = self.overlay_lines()
+            self.video.update()
+
+    def overlay_lines(self) -> list[str]:
+        assert self.connection is not None
+        session = self.connection.session
+        now = time.monotonic()
+        counters = session.counters()
+        presented = self.video.stats.presented
+        rates = {"frames_received": 0.0, "frames_decoded": 0.0, "presented": 0.0, "mbps": 0.0}
+        if self._last_counters is not None:
+            then, old, old_presented = self._last_counters
+            dt = max(1e-3, now - then)
+            rates = {
+                "frames_received": (counters["frames_received"] - old["frames_received"]) / dt,
+                "frames_decoded": (counters["frames_decoded"] - old["frames_decoded"]) / dt,
+                "presented": (presented - old_presented) / dt,
+                "mbps": (counters["video_bytes"] - old["video_bytes"]) * 8 / dt / 1e6,
+            }
+        if self._last_counters is None or now - self._last_counters[0] >= 1.0:
+            self._last_counters = (now, counters, presented)
+        recent = sorted(ns for t, ns in self._latencies if now - t <= 1.0)
+        p50 = f"{recent[len(recent) // 2] / 1e6:.1f} ms" if recent else "-"
+        config = session.result.config or {}
+        rtt = session.clock.rtt_ns
+        audio = self.connection.audio
+        return [
+            f"{config.get('width', '?')}x{config.get('height', '?')} {config.get('codec', '')}  "
+            f"decoder: {session.decoder_backend}",
+            f"fps  received {rates['frames_received']:5.1f}  decoded {rates['frames_decoded']:5.1f}  "
+            f"presented {rates['presented']:5.1f}",
+            f"video {rates['mbps']:6.1f} Mbit/s" + (f"   RTT {rtt / 1e6:.1f} ms" if rtt else ""),
+            f"frames lost {counters['frames_lost']}  recovered by FEC {counters['frames_recovered']}  "
+            f"skipped {self.video.stats.skipped}",
+            f"capture -> present p50 (1 s) {p50}",
+            f"audio buffer {audio.depth_ms if audio else 0} ms" + ("" if audio else " (no output)"),
+        ]
+
+    def toggle_overlay(self) -> None:
+        self.overlay_on = not self.overlay_on
+        self.video.overlay_lines = self.overlay_lines() if self.overlay_on else []
+        self.video.update()
+
+    # -- input ------------------------------------------------------------------------
+
+    def set_captured(self, captured: bool) -> None:
+        self.captured = captured
+        self.video.setCursor(Qt.CursorShape.BlankCursor if captured else Qt.CursorShape.ArrowCursor)
+        if captured:
+            self.grabKeyboard()
+        else:
+            self.releaseKeyboard()
+
+    def _send(self, method: str, *args: object) -> None:
+        conn = self.connection
+        if conn is not None and self.captured:
+            session = conn.session
+            session.call_soon(getattr(session, method), *args)
+
+    @staticmethod
+    def _modifiers(event: QKeyEvent) -> int:
+        mods = event.modifiers()
+        return ((1 if mods & Qt.KeyboardModifier.ShiftModifier else 0)
+                | (2 if mods & Qt.KeyboardModifier.ControlModifier else 0)
+                | (4 if mods & Qt.KeyboardModifier.AltModifier else 0)
+                | (8 if mods & Qt.KeyboardModifier.MetaModifier else 0))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if (event.modifiers() & SHORTCUT_MODS) == SHORTCUT_MODS:
+            key = event.key()
+            if key == Qt.Key.Key_Q:
+                self.close()
+                return
+            if key == Qt.Key.Key_X:
+                self.showNormal() if self.isFullScreen() else self.showFullScreen()
+                return
+            if key == Qt.Key.Key_Z:
+                self.set_captured(not self.captured)
+                return
+            if key == Qt.Key.Key_S:
+                self.toggle_overlay()
+                return
+        if not event.isAutoRepeat():
+            self._send("send_key", event.nativeScanCode() - XKB_OFFSET, True, self._modifiers(event))
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if not event.isAutoRepeat():
+            self._send("send_key", event.nativeScanCode() - XKB_OFFSET, False, self._modifiers(event))
+
+    def eventFilter(self, watched, event) -> bool:  # type: ignore[no-untyped-def]
+        kind = event.type()
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+            assert isinstance(event, QMouseEvent)
+            button = QT_BUTTONS.get(event.button())
+            if button:
+                if not self.captured and kind == QEvent.Type.MouseButtonPress:
+                    self.set_captured(True)  # a click recaptures, as in Moonlight
+                    return True
+                self._send("send_mouse_button", button, kind == QEvent.Type.MouseButtonPress)
+                return True
+        elif kind == QEvent.Type.MouseMove and self.captured:
+            assert isinstance(event, QMouseEvent)
+            centre = self.video.rect().center()
+            delta = event.position().toPoint() - centre
+            if delta != QPoint(0, 0):
+                self._send("send_mouse_motion", delta.x(), delta.y())
+                QCursor.setPos(self.video.mapToGlobal(centre))  # keep the pointer from leaving
+            return True
+        elif kind == QEvent.Type.Wheel:
+            assert isinstance(event, QWheelEvent)
+            angle = event.angleDelta()
+            self._send("send_scroll", angle.y(), angle.x())
+            return True
+        return super().eventFilter(watched, event)
+
+    def focusOutEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        # Keys held while focus leaves would stay down on the host: release capture.
+        if self.captured:
+            self.set_captured(False)
+        super().focusOutEvent(event)
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.releaseKeyboard()
+        if self.connection is not None:
+            self.connection.stop()
+        self.closed.emit()
+        super().closeEvent(event)
