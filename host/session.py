@@ -206,7 +206,8 @@ class HostSession(LumenProtocol):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((opts.bind, opts.video_port))
         self._video_socket = sock
-        settings = EncoderSettings(opts.codec, width, height, fps, opts.bitrate_kbps)
+        bitrate = min(opts.bitrate_kbps, hello.bitrate_kbps or opts.bitrate_kbps)
+        settings = EncoderSettings(opts.codec, width, height, fps, bitrate)
         source = ScreenVideo(width, height, fps) if opts.source == "screen" else PatternVideo(width, height)
         pipeline = self._pipeline = VideoPipeline(source, settings, sink=lambda f: sender.submit(f))
         sender = self._sender = VideoSender(
@@ -223,7 +224,7 @@ class HostSession(LumenProtocol):
             self._loop.create_task(self._watch_liveness()),
         ]
         return Config(
-            codec=opts.codec, width=width, height=height, fps=fps, bitrate_kbps=opts.bitrate_kbps,
+            codec=opts.codec, width=width, height=height, fps=fps, bitrate_kbps=bitrate,
             fec_parity_percent=opts.fec_parity, audio_codec="opus", audio_sample_rate=RATE, audio_channels=2,
             audio_frame_samples=FRAME_SAMPLES, video_port=sock.getsockname()[1], video_key=key,
             max_datagram=opts.max_datagram, host_name=opts.host_name,

@@ -1,6 +1,8 @@
 """``lumen-client``: the client's command line.
 
+    lumen-client [HOST[:PORT]] [--pin HEX] [--fullscreen]      the desktop application
     lumen-client stream HOST[:PORT] --headless [--duration S] [--pin HEX] [--stats-json FILE]
+    lumen-client --input-test [--list] [--host HOST[:PORT]]   controllers, in a terminal
     lumen-client --check-pin HEX
     lumen-client bench e2e [--seconds S] [--sizes WxH,...]
 
@@ -47,12 +49,27 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lumen-client", description=f"Client of the {ALPN} streaming protocol.")
+    """The desktop application's arguments (``stream`` has its own parser)."""
+    parser = argparse.ArgumentParser(
+        prog="lumen-client", description=f"Client of the {ALPN} streaming protocol.",
+        epilog="Also: lumen-client stream HOST --headless ...; lumen-client bench e2e",
+    )
     parser.add_argument("--version", action="version", version=f"lumen-client {__version__}")
+    parser.add_argument("address", nargs="?", metavar="HOST[:PORT]", help="connect to this host straight away")
+    parser.add_argument("--pin", metavar="HEX", help="the host's SHA-256 fingerprint; overrides stored pins")
+    parser.add_argument("--fullscreen", action="store_true", help="stream full screen")
     parser.add_argument("--check-pin", metavar="HEX",
                         help="check that a host fingerprint pin is well-formed and print it normalised")
-    sub = parser.add_subparsers(dest="command")
-    stream = sub.add_parser("stream", help="stream from a host")
+    parser.add_argument("--input-test", action="store_true",
+                        help="list game controllers and show their input as it would go on the wire")
+    parser.add_argument("--list", action="store_true", help="with --input-test: list controllers and exit")
+    parser.add_argument("--host", metavar="HOST[:PORT]",
+                        help="with --input-test: also stream the input to this host and show its rumble")
+    return parser
+
+
+def build_stream_parser() -> argparse.ArgumentParser:
+    stream = argparse.ArgumentParser(prog="lumen-client stream", description="stream from a host")
     stream.add_argument("address", metavar="HOST[:PORT]", help=f"the host (default port {DEFAULT_PORT})")
     stream.add_argument("--headless", action="store_true", help="no window: decode, measure, report")
     stream.add_argument("--duration", type=float, metavar="S", help="end the session after S seconds")
@@ -67,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="video decoder: hardware (VAAPI, then CUDA) or software; auto tries in that order")
     stream.add_argument("--no-gamepads", action="store_true", help="do not forward gamepads")
     stream.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    return parser
+    stream.add_argument("--fullscreen", action="store_true", help="without --headless: stream full screen")
+    return stream
 
 
 def fail(message: str, code: int) -> int:
@@ -81,19 +99,35 @@ def main(argv: list[str] | None = None) -> int:
         from .bench import main as bench_main
 
         return bench_main(raw[1:])
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    if raw[:1] == ["stream"]:
+        return _stream_command(build_stream_parser().parse_args(raw[1:]))
+    args = build_parser().parse_args(raw)
     if args.check_pin is not None:
         try:
             print(format_fingerprint(parse_pin(args.check_pin)))
         except PinError as exc:
             return fail(f"malformed pin: {exc}", EXIT_USAGE)
         return 0
-    if args.command != "stream":
-        return fail("the desktop application is not available in this version; use: stream HOST --headless",
-                    EXIT_USAGE)
-    if not args.headless:
-        return fail("only --headless streaming is available in this version", EXIT_USAGE)
+    try:
+        pin = parse_pin(args.pin) if args.pin is not None else None
+        if args.address:
+            parse_address(args.address)
+        if args.host:
+            parse_address(args.host)
+    except PinError as exc:
+        return fail(f"malformed --pin: {exc}", EXIT_USAGE)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    if args.input_test:
+        from .input_test import run_input_test
+
+        return run_input_test(list_only=args.list, host=args.host, pin=pin)
+    from .app.main import run
+
+    return run(args.address, pin=pin, fullscreen=args.fullscreen or None)
+
+
+def _stream_command(args: argparse.Namespace) -> int:
     try:
         pin = parse_pin(args.pin) if args.pin is not None else None
     except PinError as exc:
@@ -102,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         host, port = parse_address(args.address)
     except ValueError as exc:
         return fail(str(exc), EXIT_USAGE)
+    if not args.headless:
+        from .app.main import run
+
+        return run(args.address, pin=pin, fullscreen=args.fullscreen or None)
     if args.duration is not None and args.duration <= 0:
         return fail("--duration must be positive", EXIT_USAGE)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,

@@ -98,6 +98,7 @@ class StreamOptions:
     fps: int = 60
     codecs: tuple[str, ...] = ("h264", "hevc")
     decoder: str = "auto"
+    bitrate_kbps: int | None = None  # None: the host's default
     client_name: str = field(default_factory=lambda: f"lumen-client on {platform.node()}"[:64])
 
 
@@ -229,8 +230,11 @@ class StreamSession:
 
     def stop(self) -> None:
         """Any thread: end the session."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._finish, "stopped by the user")
+        if self._loop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._finish, "stopped by the user")
+            except RuntimeError:
+                pass  # the loop closed in between: the session is over anyway
 
     def _finish(self, reason: str) -> None:
         if not self._ended.is_set():
@@ -268,6 +272,7 @@ class StreamSession:
         proto.send_message(Hello(
             protocol_version=PROTOCOL_VERSION, client_name=opts.client_name, codecs=opts.codecs,
             max_width=opts.width, max_height=opts.height, max_fps=opts.fps, audio_channels=2,
+            bitrate_kbps=opts.bitrate_kbps,
         ))
 
     def _check_trust(self, host_key: str, observed: str) -> None:
@@ -420,9 +425,12 @@ class StreamSession:
         return self._decoder.backend if self._decoder else "-"
 
     def call_soon(self, fn: Callable[..., None], *args: Any) -> None:
-        """Any thread: run ``fn`` on the session's event loop."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(fn, *args)
+        """Any thread: run ``fn`` on the session's event loop (dropped once it is over)."""
+        if self._loop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:
+                pass
 
     # -- periodic ------------------------------------------------------------------
 

@@ -88,7 +88,8 @@ class Message:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hello(Message):
-    """Client -> host, first message. ``codecs``: what the client can decode, preferred first."""
+    """Client -> host, first message. ``codecs``: what the client can decode, preferred
+    first. ``bitrate_kbps``: the most video bitrate the client wants (the host may send less)."""
 
     TYPE: ClassVar[int] = 1
     FIELDS: ClassVar[tuple[Field, ...]] = (
@@ -99,6 +100,7 @@ class Hello(Message):
         Field(5, "max_height", "u16", check=_between(16, 16384)),
         Field(6, "max_fps", "u16", check=_between(1, 1000)),
         Field(7, "audio_channels", "u8", check=_between(1, 8)),
+        Field(8, "bitrate_kbps", "u32", required=False, check=_between(100, 10_000_000)),
     )
     protocol_version: int
     client_name: str
@@ -107,6 +109,7 @@ class Hello(Message):
     max_height: int
     max_fps: int
     audio_channels: int
+    bitrate_kbps: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,7 +37,8 @@ dim = st.integers(16, 16384)
 MESSAGES = st.one_of(
     st.builds(Hello, protocol_version=st.integers(1, 65535), client_name=st.text(max_size=20),
               codecs=st.lists(token, min_size=1, max_size=4).map(tuple), max_width=dim, max_height=dim,
-              max_fps=st.integers(1, 1000), audio_channels=st.integers(1, 8)),
+              max_fps=st.integers(1, 1000), audio_channels=st.integers(1, 8),
+              bitrate_kbps=st.none() | st.integers(100, 10_000_000)),
     st.builds(Config, codec=token, width=dim, height=dim, fps=st.integers(1, 1000),
               bitrate_kbps=st.integers(1, 10_000_000), fec_parity_percent=st.integers(0, 200),
               audio_codec=token, audio_sample_rate=st.integers(8000, 192000), audio_channels=st.integers(1, 8),

@@ -32,6 +32,7 @@ class Connection(QObject):
     def __init__(self, options: StreamOptions, store, video: VideoWidget, audio_device=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__()
         self.options = options
+        self.address = f"{options.host}:{options.port}"  # as the person wrote it, for the host list
         self._video = video
         self._audio_device = audio_device
         self.audio: AudioOutput | None = None
@@ -50,13 +51,21 @@ class Connection(QObject):
         self._thread.start()
 
     def stop(self) -> None:
-        self.session.stop()
+        if self.session is not None:
+            self.session.stop()
 
     def join(self, timeout_s: float = 10.0) -> None:
         self._thread.join(timeout_s)
         if self.audio is not None:
             self.audio.close()
             self.audio = None
+
+    def release(self) -> None:
+        """After join: drop the references that tie the session, this object and the
+        window into a cycle."""
+        self.session = None  # type: ignore[assignment]
+        self._video = None  # type: ignore[assignment]
+        self.rumble_sink = None
 
     def _picture(self, picture, frame) -> None:  # type: ignore[no-untyped-def]
         self._video.present(picture, frame.pts_ns - self.session.clock.offset_ns)

@@ -48,6 +48,7 @@ class StreamWindow(QWidget):
         self._stack.addWidget(waiting)
         self._stack.addWidget(self.video)
         self.connection: Connection | None = None
+        self._pads = None  # pads.PadPoller, when gamepads are forwarded
         self.captured = False
         self.overlay_on = False
         self._latencies: deque[tuple[float, int]] = deque(maxlen=600)
@@ -66,12 +67,32 @@ class StreamWindow(QWidget):
     def attach(self, connection: Connection) -> None:
         self.connection = connection
         self.cancel_button.clicked.connect(connection.stop)
+        if self._pads is not None:
+            connection.rumble_sink = self._pads.rumble
+
+    def start_pads(self) -> None:
+        """Forward SDL game controllers to the session attached at the time of the event."""
+        from ..pads import PadPoller
+
+        def call(method: str, *args: object) -> None:
+            conn = self.connection
+            if conn is not None and conn.session is not None:
+                conn.session.call_soon(getattr(conn.session, method), *args)
+
+        self._pads = PadPoller(
+            on_arrival=lambda pad, name: call("pad_arrived", pad, name),
+            on_removal=lambda pad: call("pad_removed", pad),
+            on_state=lambda pad, state: call("set_pad_state", pad, state),
+        )
+        self._pads.start()
+        if self.connection is not None:
+            self.connection.rumble_sink = self._pads.rumble
 
     # -- progress and the overlay ---------------------------------------------------
 
     def _tick(self) -> None:
         conn = self.connection
-        if conn is None:
+        if conn is None or conn.session is None:
             return
         session = conn.session
         if self.video.stats.received == 0:
@@ -125,7 +146,8 @@ class StreamWindow(QWidget):
 
     def toggle_overlay(self) -> None:
         self.overlay_on = not self.overlay_on
-        self.video.overlay_lines = self.overlay_lines() if self.overlay_on else []
+        live = self.connection is not None and self.connection.session is not None
+        self.video.overlay_lines = self.overlay_lines() if self.overlay_on and live else []
         self.video.update()
 
     # -- input ------------------------------------------------------------------------
@@ -140,7 +162,7 @@ class StreamWindow(QWidget):
 
     def _send(self, method: str, *args: object) -> None:
         conn = self.connection
-        if conn is not None and self.captured:
+        if conn is not None and conn.session is not None and self.captured:
             session = conn.session
             session.call_soon(getattr(session, method), *args)
 
@@ -208,7 +230,13 @@ class StreamWindow(QWidget):
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self.releaseKeyboard()
+        self._timer.stop()
+        self.video.on_presented = None
         if self.connection is not None:
             self.connection.stop()
+        if self._pads is not None:
+            self._pads.stop()
+            self._pads.join()
+            self._pads = None
         self.closed.emit()
         super().closeEvent(event)

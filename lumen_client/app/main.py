@@ -1,0 +1,35 @@
+"""Starting the desktop application."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def prepare_environment() -> None:
+    """Qt and PyOpenGL must agree on the window system before either loads."""
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith("wayland") or (
+        os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("DISPLAY")
+    ):
+        os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    else:
+        os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+        os.environ.setdefault("PYOPENGL_PLATFORM", "glx")
+
+
+def run(address: str | None = None, pin: str | None = None, fullscreen: bool | None = None) -> int:
+    prepare_environment()
+    from PySide6.QtWidgets import QApplication
+
+    from .keyring_store import KeyringTrustStore
+    from .main_window import MainWindow
+    from .settings import Settings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("lumen")
+    app.setDesktopFileName("io.lumen.client")
+    window = MainWindow(Settings.load(), KeyringTrustStore())
+    window.show()
+    if address:
+        window.connect_to(address, pin=pin, fullscreen=fullscreen)
+    return app.exec()

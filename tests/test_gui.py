@@ -1,0 +1,128 @@
+"""The desktop client under Xvfb with Mesa: connect, trust, see the pattern, refuse impostors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hosts import start_host
+
+from lumen_client.trust_store import TrustStore
+from lumen_core.pattern import BAR_RGB, bar_centres
+
+pytestmark = pytest.mark.timeout(120)
+
+TOLERANCE = 24  # codec error on flat colour bars is a few steps; a wrong matrix is 30+
+
+
+@pytest.fixture
+def app_env(xvfb_display: str, tmp_path: Path, qtbot):  # type: ignore[no-untyped-def]
+    """A main window with private settings and pins, and a host streaming 640x360."""
+    from PySide6.QtCore import QSettings
+
+    from lumen_client.app.keyring_store import KeyringTrustStore
+    from lumen_client.app.main_window import MainWindow
+    from lumen_client.app.settings import SavedHost, Settings
+
+    host = start_host(tmp_path)
+    settings = Settings.load(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    settings.width, settings.height, settings.gamepads = 640, 360, False
+    settings.hosts = [SavedHost("test host", f"127.0.0.1:{host.port}")]
+    settings.save()
+    store = KeyringTrustStore(TrustStore(tmp_path / "pins.json"))
+    window = MainWindow(settings, store)
+    qtbot.addWidget(window)
+    window.show()
+    yield window, host, store
+    window.close()
+    host.stop()
+
+
+def sample_bars(video) -> list[tuple[int, int, int]]:  # type: ignore[no-untyped-def]
+    from lumen_client.app.presenter import letterbox
+
+    image = video.grabFramebuffer()
+    x0, y0, w, h = letterbox(image.width(), image.height(), 640, 360)
+    out = []
+    for x, y in bar_centres(640, 360):
+        colour = image.pixelColor(x0 + x * w // 640, y0 + y * h // 360)
+        out.append((colour.red(), colour.green(), colour.blue()))
+    return out
+
+
+def test_trust_prompt_then_the_pattern_on_screen(app_env, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from lumen_client.app.dialogs import grouped_fingerprint
+
+    window, host, store = app_env
+    assert window.table.item(0, 2).text() == "not yet"
+    window.connect_row(0)
+    qtbot.waitUntil(lambda: window.trust_dialog is not None and window.trust_dialog.isVisible(), timeout=20_000)
+    shown = _dialog_text(window.trust_dialog)
+    assert grouped_fingerprint(host.fingerprint) in shown
+    qtbot.mouseClick(window.trust_dialog.trust_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.stream is not None and window.stream.video.stats.presented >= 10, timeout=20_000)
+    assert store.get(f"127.0.0.1:{host.port}") == host.fingerprint
+    assert window.table.item(0, 2).text().startswith("yes")
+    window.stream.resize(960, 540)
+    qtbot.wait(500)
+    for got, want in zip(sample_bars(window.stream.video), BAR_RGB, strict=True):
+        assert all(abs(g - w) <= TOLERANCE for g, w in zip(got, want, strict=True)), (got, want)
+    stream = window.stream
+    mods = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(stream, Qt.Key.Key_S, mods)
+    assert any("decoder" in line for line in stream.video.overlay_lines)
+    qtbot.keyClick(stream, Qt.Key.Key_Q, mods)  # ends the stream
+    qtbot.waitUntil(lambda: window.stream is None and window.connection is None, timeout=15_000)
+    [served] = host.wait_for_sessions(1)
+    assert served["frames_sent"] > 10
+    assert window.table.item(0, 3).text() != "never"
+
+
+def _dialog_text(dialog) -> str:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel
+
+    return "\n".join(label.text() for label in dialog.findChildren(QLabel))
+
+
+def test_cancelling_the_trust_prompt_stores_nothing(app_env, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    window, host, store = app_env
+    window.connect_row(0)
+    qtbot.waitUntil(lambda: window.trust_dialog is not None and window.trust_dialog.isVisible(), timeout=20_000)
+    qtbot.mouseClick(window.trust_dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.stream is None, timeout=10_000)
+    assert store.get(f"127.0.0.1:{host.port}") is None
+    assert host.sessions() == []  # nothing streamed
+
+
+def test_changed_fingerprint_is_refused_with_a_warning(app_env, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, host, store = app_env
+    key = f"127.0.0.1:{host.port}"
+    store.put(key, "ab" * 32)
+    window.refresh()
+    window.connect_row(0)
+    qtbot.waitUntil(lambda: window.message is not None and window.message.isVisible(), timeout=20_000)
+    assert "has changed" in window.message.text() and "refused" in window.message.text()
+    assert window.trust_dialog is None and window.stream is None
+    assert store.get(key) == "ab" * 32  # only "Forget pin" removes it
+    window.table.selectRow(0)
+    window.forget_pin()
+    assert store.get(key) is None
+
+
+def test_pin_override_never_prompts(app_env, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window, host, store = app_env
+    window.connect_to(f"127.0.0.1:{host.port}", pin="cd" * 32)
+    qtbot.waitUntil(lambda: window.message is not None and window.message.isVisible(), timeout=20_000)
+    assert "does not match --pin" in window.message.text()
+    assert window.trust_dialog is None
+    window.message.close()
+    window.connect_to(f"127.0.0.1:{host.port}", pin=host.fingerprint)
+    qtbot.waitUntil(lambda: window.stream is not None and window.stream.video.stats.presented >= 5, timeout=20_000)
+    assert window.trust_dialog is None
+    assert store.get(f"127.0.0.1:{host.port}") is None  # --pin is not stored
+    window.stream.close()
+    qtbot.waitUntil(lambda: window.connection is None, timeout=15_000)
