@@ -24,6 +24,9 @@ from lumen_core.pad_sender import PadSender
 def list_controllers() -> list[tuple[int, str, str]]:
     """(index, name, GUID) of every SDL game controller attached."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    # SDL would turn SIGINT/SIGTERM into a quit event nobody reads: the process
+    # could no longer be stopped. Signals stay Python's.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
     from pygame._sdl2 import controller as sdl_controller

@@ -89,6 +89,9 @@ class PadPoller:
 
     def _run(self) -> None:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        # SDL would turn SIGINT/SIGTERM into a quit event nobody reads: the process
+        # could no longer be stopped. Signals stay Python's.
+        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
         os.environ.setdefault("SDL_JOYSTICK_ALLOW_BACKGROUND_EVENTS", "1")
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         try:

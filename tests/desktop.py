@@ -34,7 +34,7 @@ def _wait_for(path: Path, proc: subprocess.Popen[bytes], what: str, timeout_s: f
         time.sleep(0.05)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: get SIGTERM when pytest exits, however it exits."""
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -61,7 +61,7 @@ def xvfb_display() -> str:
     number = next(n for n in range(90, 200) if not Path(f"/tmp/.X{n}-lock").exists())
     proc = subprocess.Popen(
         ["Xvfb", f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "+extension", "GLX"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
     )
     try:
         _wait_for(Path(f"/tmp/.X11-unix/X{number}"), proc, "Xvfb")
@@ -114,7 +114,7 @@ def pulse_sink() -> Iterator[PulseSink]:
          f"--load=module-native-protocol-unix socket={socket_path} auth-anonymous=1",
          f"--load=module-null-sink sink_name={NULL_SINK}",
          "--load=module-always-sink"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
     )
     try:
         _wait_for(socket_path, proc, "pulseaudio")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop import die_with_parent
+
 from lumen_client.session import SessionResult, StreamOptions, StreamSession
 from lumen_client.trust_store import TrustStore
 from lumen_core.identity import load_or_create_identity
@@ -85,7 +87,8 @@ def start_host(tmp: Path, *args: str, identity: Path | None = None, port: int | 
            "--video-port", str(video_port), "--size", "640x360", "--fps", "60", "--bitrate", "4000",
            "--stats-json", str(stats), *args]
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "host-config")}
-    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
+                            preexec_fn=die_with_parent)
     host = HostProcess(proc, port, video_port, fp, stats, log)
     host.wait_for_log("listening on")
     return host

@@ -19,6 +19,9 @@ FRAME_SAMPLES: Final = 240
 FRAME_MS: Final = 5
 TARGET_MS: Final = 20
 MAX_MS: Final = 60
+# What PortAudio is asked for. "low" makes ALSA's PulseAudio plugin run the stream in
+# starts and stops (measured: 144 callbacks/s instead of 200); 30 ms keeps it steady.
+DEVICE_LATENCY_S: Final = 0.03
 
 
 class AudioOutput:
@@ -30,9 +33,11 @@ class AudioOutput:
         self._filling = True
         self.underruns = 0
         self.played = 0
+        self.odd_blocks = 0  # callbacks asking for another size than one packet
+        self.overflows = 0  # packets dropped because MAX_MS was queued
         self._stream = sd.RawOutputStream(
             samplerate=RATE, channels=CHANNELS, dtype="int16", blocksize=FRAME_SAMPLES,
-            device=device, callback=self._callback, latency="low",
+            device=device, callback=self._callback, latency=DEVICE_LATENCY_S,
         )
         self._stream.start()
 
@@ -42,12 +47,16 @@ class AudioOutput:
 
     def push(self, pcm: bytes) -> None:
         """Any thread: queue 5 ms of s16le stereo (a full queue drops its oldest)."""
+        if len(self._queue) == self._queue.maxlen:
+            self.overflows += 1
         self._queue.append(pcm)
 
     def _callback(self, outdata, frames, time_info, status) -> None:  # type: ignore[no-untyped-def]
         # PortAudio's thread: no locks, no allocation beyond the copy, never blocks.
         if self._filling and len(self._queue) * FRAME_MS >= TARGET_MS:
             self._filling = False
+        if frames != FRAME_SAMPLES:
+            self.odd_blocks += 1
         if self._filling or not self._queue or frames != FRAME_SAMPLES:
             outdata[:] = self._silence[: len(outdata)].ljust(len(outdata), b"\0")
             if not self._filling and frames == FRAME_SAMPLES:

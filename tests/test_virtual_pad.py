@@ -1,0 +1,118 @@
+"""Gamepads end to end with a real SDL virtual controller: SDL -> client -> host, and the
+host's rumble back to the controller's motors; and ``--input-test``."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hosts import ClientRun, start_host
+from virtual_pad import VirtualPad
+
+from lumen_client.pads import PadPoller
+from lumen_client.session import StreamOptions
+from lumen_client.trust_store import TrustStore
+from lumen_core.gamepad import LUMEN_BTN_A, LUMEN_BTN_UP, PadState, sdl_trigger
+
+pytestmark = pytest.mark.timeout(120)
+
+SDL_BUTTON_A, SDL_BUTTON_DPAD_UP = 0, 11
+SDL_AXIS_LEFTX, SDL_AXIS_LEFTY, SDL_AXIS_TRIGGERLEFT, SDL_AXIS_TRIGGERRIGHT = 0, 1, 4, 5
+
+
+def wait_for(condition, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_virtual_controller_reaches_the_host_and_feels_its_rumble(tmp_path: Path) -> None:
+    host = start_host(tmp_path, "--rumble-test", "--max-sessions", "1")
+    run = ClientRun(StreamOptions(host="127.0.0.1", port=host.port, pin=host.fingerprint, duration_s=4.0,
+                                  width=640, height=360), TrustStore(tmp_path / "p.json"))
+    session = run.session
+    poller = PadPoller(
+        on_arrival=lambda pad, name: session.call_soon(session.pad_arrived, pad, name),
+        on_removal=lambda pad: session.call_soon(session.pad_removed, pad),
+        on_state=lambda pad, state: session.call_soon(session.set_pad_state, pad, state),
+    )
+    session._on_rumble = poller.rumble
+    poller.start()
+    pad = VirtualPad()
+    try:
+        run.start()
+        wait_for(lambda: session.result.config is not None)
+        pad.attach()
+        time.sleep(0.3)
+        pad.button(SDL_BUTTON_A, True)
+        pad.button(SDL_BUTTON_DPAD_UP, True)
+        pad.axis(SDL_AXIS_LEFTX, 1000)
+        pad.axis(SDL_AXIS_LEFTY, -20000)  # SDL: up is negative
+        pad.axis(SDL_AXIS_TRIGGERLEFT, 32767)
+        pad.axis(SDL_AXIS_TRIGGERRIGHT, 16384)  # SDL reads a raw axis as trigger (raw + 32768) / 2: 24576
+        wait_for(lambda: any(low > 0 for low, _ in pad.rumbles))  # the host's rumble arrived
+        result = run.join()
+    finally:
+        poller.stop()
+        poller.join()
+        pad.detach()
+    [served] = host.wait_for_sessions(1)
+    rt = sdl_trigger(24576)  # 191
+    expected = PadState(buttons=LUMEN_BTN_A | LUMEN_BTN_UP, lx=1000, ly=20000, lt=255, rt=rt)
+    assert served["pads"]["0"] == {"buttons": expected.buttons, "lx": 1000, "ly": 20000, "rx": 0, "ry": 0,
+                                  "lt": 255, "rt": rt}, served["pads"]
+    # --rumble-test: left trigger -> low motor, right -> high; SDL hands the controller those values.
+    assert result.stats["rumble"] == {"0": [255 * 257, rt * 257]}
+    assert any(abs(low - 255 * 257) <= 1 and abs(high - rt * 257) <= 1 for low, high in pad.rumbles), pad.rumbles
+
+
+def test_input_test_prints_wire_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lumen_client import input_test
+
+    read_fd, write_fd = os.pipe()
+    monkeypatch.setattr("sys.stdin", os.fdopen(read_fd))
+    out = io.StringIO()
+    pad = VirtualPad("input test pad")
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(
+        input_test.run_input_test(list_only=False, host=None, pin=None, out=out)))
+    # SDL must be up before a virtual pad can attach: list_controllers() starts it.
+    input_test.list_controllers()
+    pad.attach()
+    thread.start()
+    try:
+        wait_for(lambda: "arrived: input test pad" in out.getvalue() or "controller" in out.getvalue())
+        time.sleep(0.3)
+        pad.button(SDL_BUTTON_A, True)
+        pad.axis(SDL_AXIS_LEFTY, -32768)
+        wait_for(lambda: "LY" in out.getvalue() and "button A" in out.getvalue())
+        os.write(write_fd, b"r\n")
+        wait_for(lambda: "rumble test" in out.getvalue())
+        wait_for(lambda: len(pad.rumbles) > 0)
+        os.write(write_fd, b"q\n")
+        thread.join(10)
+    finally:
+        pad.detach()
+        os.close(write_fd)
+    text = out.getvalue()
+    assert result == [0]
+    assert re.search(r"controller \d+: .+  GUID [0-9a-f]{32}", text), text
+    assert "button A        down  flag 0x001000" in text
+    assert "axis   LY       +32767" in text  # SDL's -32768 (up) is +32767 on the wire
+    assert "state  buttons A" in text
+    assert (32767, 65535) in pad.rumbles
+
+
+def test_input_test_list_without_controllers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "lumen_client.cli", "--input-test", "--list"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "No game controllers found" in res.stdout and "Traceback" not in res.stderr
