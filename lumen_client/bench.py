@@ -313,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_quic_recv(int(args[1]), args[2]))
     elif role == "quic-send":
         asyncio.run(_quic_send(int(args[1]), float(args[2]), float(args[3])))
+    elif role == "gui":
+        from .bench_gui import main as gui_main
+
+        return gui_main(args[1:])
     else:
         parser = argparse.ArgumentParser(prog="lumen-client bench e2e")
         parser.add_argument("--seconds", type=float, default=10.0, help="streaming time per size (default 10)")

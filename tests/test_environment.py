@@ -8,10 +8,10 @@ import numpy as np
 from desktop import PulseSink
 
 
-def test_qt_gets_an_opengl_context_under_xvfb(xvfb_display: str) -> None:
-    from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QSurfaceFormat
+def test_qt_gets_an_opengl_context_under_xvfb(xvfb_display: str, qapp) -> None:  # type: ignore[no-untyped-def]
+    # qapp: pytest-qt's QApplication, shared by every Qt test of the session.
+    from PySide6.QtGui import QOffscreenSurface, QOpenGLContext, QSurfaceFormat
 
-    app = QGuiApplication.instance() or QGuiApplication([])
     fmt = QSurfaceFormat()
     fmt.setVersion(3, 3)
     fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
@@ -25,7 +25,6 @@ def test_qt_gets_an_opengl_context_under_xvfb(xvfb_display: str) -> None:
     major, minor = context.format().majorVersion(), context.format().minorVersion()
     assert (major, minor) >= (3, 3)
     context.doneCurrent()
-    assert app is not None
 
 
 def test_portaudio_plays_into_the_null_sink(pulse_sink: PulseSink) -> None:
