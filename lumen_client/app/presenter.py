@@ -143,22 +143,21 @@ class VideoWidget(QOpenGLWidget):
     def paintGL(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, None
-        painter = QPainter(self)
-        painter.beginNativePainting()
         GL.glClearColor(0.0, 0.0, 0.0, 1.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
         if pending is not None:
             self._upload(pending[0])
         if self._picture_size is not None:
             self._draw()
-        painter.endNativePainting()
         if pending is not None:
             self.stats.presented += 1
             if self.on_presented is not None:
                 self.on_presented(time.monotonic_ns() - pending[1])
         if self.overlay_lines:
+            # QPainter only when there is text: its GL state juggling is not free.
+            painter = QPainter(self)
             self._draw_overlay(painter)
-        painter.end()
+            painter.end()
 
     def _upload(self, picture) -> None:  # type: ignore[no-untyped-def]
         fmt = picture.format.name
@@ -182,7 +181,9 @@ class VideoWidget(QOpenGLWidget):
             GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, plane.line_size // bytes_per_px)
             data = np.frombuffer(plane, dtype=np.uint8)
             GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, pw, ph, layout, GL.GL_UNSIGNED_BYTE, data)
+        # QPainter draws the overlay's glyphs through GL next: leave the defaults it expects.
         GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, 0)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
         self._tex_shape = shape
         self._picture_size = (w, h)
         matrix, offset = colour_conversion(int(picture.colorspace or 2), int(picture.color_range or 0), h)
@@ -213,6 +214,9 @@ class VideoWidget(QOpenGLWidget):
         GL.glDisableVertexAttribArray(pos)
         GL.glDisableVertexAttribArray(tex)
         GL.glUseProgram(0)
+        for i in (2, 1, 0):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + i)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         GL.glViewport(0, 0, vw, vh)
 
     def _draw_overlay(self, painter: QPainter) -> None:
