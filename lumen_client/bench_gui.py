@@ -35,6 +35,7 @@ def _rss_mb() -> float:
 def client(port: int, pin: str, size: str, seconds: float) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     os.environ.setdefault("PYOPENGL_PLATFORM", "glx")
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     from .app.connection import Connection
@@ -44,7 +45,7 @@ def client(port: int, pin: str, size: str, seconds: float) -> None:
 
     app = QApplication([])
     width, height = (int(v) for v in size.split("x"))
-    window = StreamWindow("bench")
+    window = StreamWindow("bench", vsync=False)  # the lowest-latency path; Xvfb has no vblank to wait for
     window.resize(width, height)
     window.show()
     latencies: list[tuple[float, int]] = []
@@ -75,6 +76,9 @@ def client(port: int, pin: str, size: str, seconds: float) -> None:
         "skipped": window.video.stats.skipped, "p50_ms": p50, "p95_ms": p95,
         "cpu_percent": (usage.ru_utime + usage.ru_stime) / seconds * 100, "memory_mb": memory,
     }), flush=True)
+    window.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    os._exit(0)  # a measuring process: nothing left to flush, no interpreter teardown to wait for
 
 
 def run(seconds: float, sizes: list[str]) -> int:
@@ -107,10 +111,11 @@ def run(seconds: float, sizes: list[str]) -> int:
                     [sys.executable, "-m", "lumen_client.bench_gui", "client", str(port), identity.fingerprint, size,
                      str(seconds)], env=env, capture_output=True, text=True, timeout=seconds + 60)
                 host.wait(timeout=30)
-                if out.returncode != 0:
+                lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+                if not lines:
                     print(f"  {size}: the client failed:\n{out.stderr[-2000:]}")
                     continue
-                r: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+                r: dict[str, Any] = json.loads(lines[-1])
                 mem = r["memory_mb"]
                 print(f"  {size}: capture -> presented p50 {r['p50_ms']:.2f} ms, p95 {r['p95_ms']:.2f} ms; "
                       f"presented {r['presented_fps']:.1f} fps ({r['skipped']} skipped); client CPU "

@@ -19,6 +19,7 @@ def prepare_environment() -> None:
 
 def run(address: str | None = None, pin: str | None = None, fullscreen: bool | None = None) -> int:
     prepare_environment()
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     from .keyring_store import KeyringTrustStore
@@ -32,4 +33,9 @@ def run(address: str | None = None, pin: str | None = None, fullscreen: bool | N
     window.show()
     if address:
         window.connect_to(address, pin=pin, fullscreen=fullscreen)
-    return app.exec()
+    status = app.exec()
+    # Qt objects go now, in Qt's order, not in whatever order the interpreter's
+    # teardown would collect them (which can crash inside PySide).
+    window.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return status

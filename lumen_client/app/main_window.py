@@ -154,7 +154,8 @@ class MainWindow(QMainWindow):
         options = StreamOptions(host=host, port=port, pin=pin, width=s.width, height=s.height, fps=s.fps,
                                 codecs=(s.codec, *(c for c in ("h264", "hevc") if c != s.codec)),
                                 decoder=s.decoder, bitrate_kbps=s.bitrate_kbps or None)
-        self.stream = StreamWindow(f"lumen — {address}", s.fullscreen if fullscreen is None else fullscreen)
+        self.stream = StreamWindow(f"lumen — {address}", s.fullscreen if fullscreen is None else fullscreen,
+                                   vsync=s.vsync)
         self.stream.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.stream.closed.connect(self._stream_closed)
         self._start(options, address)

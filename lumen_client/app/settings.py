@@ -29,6 +29,7 @@ class Settings:
     audio_device: str = ""  # "": the system default
     gamepads: bool = True
     fullscreen: bool = False
+    vsync: bool = True  # no tearing, at up to a refresh interval of latency (Moonlight's default)
     hosts: list[SavedHost] = field(default_factory=list)
 
     @classmethod
@@ -39,7 +40,7 @@ class Settings:
             setattr(s, key, int(store.value(key, getattr(s, key))))  # type: ignore[call-overload]
         for key in ("codec", "decoder", "audio_device"):
             setattr(s, key, str(store.value(key, getattr(s, key))))
-        for key in ("gamepads", "fullscreen"):
+        for key in ("gamepads", "fullscreen", "vsync"):
             value = store.value(key, getattr(s, key))
             setattr(s, key, value in (True, "true", "1", 1))
         count = store.beginReadArray("hosts")
@@ -53,7 +54,7 @@ class Settings:
     def save(self) -> None:
         store = self.store
         for key in ("width", "height", "fps", "bitrate_kbps", "codec", "decoder", "audio_device", "gamepads",
-                    "fullscreen"):
+                    "fullscreen", "vsync"):
             store.setValue(key, getattr(self, key))
         store.beginWriteArray("hosts", len(self.hosts))
         for i, host in enumerate(self.hosts):

@@ -28,11 +28,14 @@ XKB_OFFSET = 8
 class StreamWindow(QWidget):
     closed = Signal()
 
-    def __init__(self, title: str, fullscreen: bool = False) -> None:
+    def __init__(self, title: str, fullscreen: bool = False, vsync: bool = True) -> None:
         super().__init__()
         self.setWindowTitle(title)
         self.resize(1280, 720)
         self.video = VideoWidget(self)
+        surface = self.video.format()
+        surface.setSwapInterval(1 if vsync else 0)
+        self.video.setFormat(surface)
         self.status = QLabel("Connecting…")
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status.setStyleSheet("color: white; background: black; font-size: 16px;")
