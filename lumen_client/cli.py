@@ -195,7 +195,7 @@ def _start_pads(session):  # type: ignore[no-untyped-def]
         on_removal=lambda pad: session.call_soon(session.pad_removed, pad),
         on_state=lambda pad, state: session.call_soon(session.set_pad_state, pad, state),
     )
-    session._on_rumble = poller.rumble
+    session.set_rumble_handler(poller.rumble)
     poller.start()
     return poller
 

@@ -106,10 +106,11 @@ def _watch(host: str | None, pin: str | None, out) -> int:  # type: ignore[no-un
 
     poller = PadPoller(on_arrival, on_removal, on_state)
     if session is not None:
-        session._on_rumble = lambda pad, low, high: (
-            print(f"pad {pad}  rumble from host: low {low} high {high}", file=out, flush=True),
-            poller.rumble(pad, low, high),
-        )
+        def rumble(pad: int, low: int, high: int) -> None:
+            print(f"pad {pad}  rumble from host: low {low} high {high}", file=out, flush=True)
+            poller.rumble(pad, low, high)
+
+        session.set_rumble_handler(rumble)
     poller.start()
     try:
         while True:

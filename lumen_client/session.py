@@ -424,6 +424,10 @@ class StreamSession:
     def decoder_backend(self) -> str:
         return self._decoder.backend if self._decoder else "-"
 
+    def set_rumble_handler(self, handler: Callable[[int, int, int], None] | None) -> None:
+        """Where the host's rumble goes (pad, low, high); called on the event loop thread."""
+        self._on_rumble = handler
+
     def call_soon(self, fn: Callable[..., None], *args: Any) -> None:
         """Any thread: run ``fn`` on the session's event loop (dropped once it is over)."""
         if self._loop is not None and not self._loop.is_closed():

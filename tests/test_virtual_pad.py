@@ -42,7 +42,7 @@ def test_virtual_controller_reaches_the_host_and_feels_its_rumble(tmp_path: Path
         on_removal=lambda pad: session.call_soon(session.pad_removed, pad),
         on_state=lambda pad, state: session.call_soon(session.set_pad_state, pad, state),
     )
-    session._on_rumble = poller.rumble
+    session.set_rumble_handler(poller.rumble)
     poller.start()
     pad = VirtualPad()
     try:
