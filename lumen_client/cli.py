@@ -188,14 +188,9 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
 
 
 def _start_pads(session):  # type: ignore[no-untyped-def]
-    from .pads import PadPoller
+    from .pads import forward_pads
 
-    poller = PadPoller(
-        on_arrival=lambda pad, name: session.call_soon(session.pad_arrived, pad, name),
-        on_removal=lambda pad: session.call_soon(session.pad_removed, pad),
-        on_state=lambda pad, state: session.call_soon(session.set_pad_state, pad, state),
-    )
-    session.set_rumble_handler(poller.rumble)
+    poller = forward_pads(session)
     poller.start()
     return poller
 

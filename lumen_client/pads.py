@@ -54,6 +54,18 @@ def read_state(controller) -> PadState:  # type: ignore[no-untyped-def]
     )
 
 
+def forward_pads(session) -> PadPoller:  # type: ignore[no-untyped-def]
+    """A poller (not yet started) whose pads go to ``session`` (a StreamSession) and
+    which plays the session's rumble."""
+    poller = PadPoller(
+        on_arrival=lambda pad, name: session.call_soon(session.pad_arrived, pad, name),
+        on_removal=lambda pad: session.call_soon(session.pad_removed, pad),
+        on_state=lambda pad, state: session.call_soon(session.set_pad_state, pad, state),
+    )
+    session.set_rumble_handler(poller.rumble)
+    return poller
+
+
 class PadPoller:
     """Hotplug and state polling of SDL game controllers."""
 

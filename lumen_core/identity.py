@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
+import platform
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +61,7 @@ def create_identity(directory: Path, common_name: str | None = None) -> Identity
     """Make a new ECDSA P-256 key and self-signed certificate in ``directory``."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name or f"lumen host {socket.gethostname()}")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name or f"lumen host {platform.node()}")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()

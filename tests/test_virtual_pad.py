@@ -14,7 +14,7 @@ import pytest
 from hosts import ClientRun, start_host
 from virtual_pad import VirtualPad
 
-from lumen_client.pads import PadPoller
+from lumen_client.pads import forward_pads
 from lumen_client.session import StreamOptions
 from lumen_client.trust_store import TrustStore
 from lumen_core.gamepad import LUMEN_BTN_A, LUMEN_BTN_UP, PadState, sdl_trigger
@@ -37,12 +37,7 @@ def test_virtual_controller_reaches_the_host_and_feels_its_rumble(tmp_path: Path
     run = ClientRun(StreamOptions(host="127.0.0.1", port=host.port, pin=host.fingerprint, duration_s=4.0,
                                   width=640, height=360), TrustStore(tmp_path / "p.json"))
     session = run.session
-    poller = PadPoller(
-        on_arrival=lambda pad, name: session.call_soon(session.pad_arrived, pad, name),
-        on_removal=lambda pad: session.call_soon(session.pad_removed, pad),
-        on_state=lambda pad, state: session.call_soon(session.set_pad_state, pad, state),
-    )
-    session.set_rumble_handler(poller.rumble)
+    poller = forward_pads(session)
     poller.start()
     pad = VirtualPad()
     try:
