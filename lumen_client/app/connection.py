@@ -18,7 +18,7 @@ from ..session import (
     UnknownHost,
 )
 from .audio_output import AudioOutput
-from .presenter import VideoWidget
+from .presenter import VideoWindow
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class Connection(QObject):
     failed = Signal(str)
     ended = Signal(str)
 
-    def __init__(self, options: StreamOptions, store, video: VideoWidget, audio_device=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, options: StreamOptions, store, video: VideoWindow, audio_device=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__()
         self.options = options
         self.address = f"{options.host}:{options.port}"  # as the person wrote it, for the host list

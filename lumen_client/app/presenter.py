@@ -19,7 +19,7 @@ from OpenGL import GL
 from OpenGL.GL import shaders
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
-from PySide6.QtOpenGLWidgets import QOpenGLWidget
+from PySide6.QtOpenGL import QOpenGLWindow
 
 VERTEX_SHADER = """
 #version 120
@@ -94,11 +94,15 @@ class PresentStats:
     skipped: int = 0  # replaced before they were shown
 
 
-class VideoWidget(QOpenGLWidget):
+class VideoWindow(QOpenGLWindow):
+    """A native GL window (embedded with QWidget.createWindowContainer). Unlike a
+    QOpenGLWidget it draws straight to the window surface: no extra composition pass,
+    which without a GPU is most of the cost of a frame."""
+
     frame_arrived = Signal()
 
-    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(parent)
+    def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._pending: tuple[object, int] | None = None  # (av.VideoFrame, capture ns on our clock)
         self._program = None
@@ -109,7 +113,6 @@ class VideoWidget(QOpenGLWidget):
         self.on_presented: Callable[[int], None] | None = None  # capture -> presented, ns
         self.overlay_lines: list[str] = []
         self.frame_arrived.connect(self.update, Qt.ConnectionType.QueuedConnection)
-        self.setMinimumSize(320, 180)
 
     # -- any thread ------------------------------------------------------------------
 
@@ -194,7 +197,7 @@ class VideoWidget(QOpenGLWidget):
 
     def _draw(self) -> None:
         assert self._picture_size is not None
-        ratio = self.devicePixelRatioF()
+        ratio = self.devicePixelRatio()
         vw, vh = int(self.width() * ratio), int(self.height() * ratio)
         x, y, w, h = letterbox(vw, vh, *self._picture_size)
         GL.glViewport(x, y, w, h)

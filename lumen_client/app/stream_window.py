@@ -15,7 +15,7 @@ from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
 from .connection import Connection
-from .presenter import VideoWidget
+from .presenter import VideoWindow
 
 SHORTCUT_MODS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
                  | Qt.KeyboardModifier.ShiftModifier)
@@ -32,10 +32,12 @@ class StreamWindow(QWidget):
         super().__init__()
         self.setWindowTitle(title)
         self.resize(1280, 720)
-        self.video = VideoWidget(self)
+        self.video = VideoWindow()
         surface = self.video.format()
         surface.setSwapInterval(1 if vsync else 0)
         self.video.setFormat(surface)
+        self.video_widget = QWidget.createWindowContainer(self.video, self)
+        self.video_widget.setMinimumSize(320, 180)
         self.status = QLabel("Connecting…")
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status.setStyleSheet("color: white; background: black; font-size: 16px;")
@@ -49,20 +51,21 @@ class StreamWindow(QWidget):
         waiting.setStyleSheet("background: black;")
         self._stack = QStackedLayout(self)
         self._stack.addWidget(waiting)
-        self._stack.addWidget(self.video)
+        self._stack.addWidget(self.video_widget)
         self.connection: Connection | None = None
         self._pads = None  # pads.PadPoller, when gamepads are forwarded
         self.captured = False
         self.overlay_on = False
         self._latencies: deque[tuple[float, int]] = deque(maxlen=600)
         self._last_counters: tuple[float, dict[str, int], int] | None = None
+        self._rates = {"frames_received": 0.0, "frames_decoded": 0.0, "presented": 0.0, "mbps": 0.0}
         self.video.on_presented = lambda ns: self._latencies.append((time.monotonic(), ns))
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._timer.start(250)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.video.setMouseTracking(True)
+        self.video_widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # The GL window is native: its mouse and key events arrive at it, not at us.
         self.video.installEventFilter(self)
         if fullscreen:
             self.showFullScreen()
@@ -104,8 +107,8 @@ class StreamWindow(QWidget):
             else:
                 self.status.setText("Waiting for the first keyframe…")
             return
-        if self._stack.currentWidget() is not self.video:
-            self._stack.setCurrentWidget(self.video)
+        if self._stack.currentWidget() is not self.video_widget:
+            self._stack.setCurrentWidget(self.video_widget)
             self.video.update()  # pictures that arrived while hidden are waiting in the slot
             self.set_captured(True)
         if self.overlay_on:
@@ -118,18 +121,20 @@ class StreamWindow(QWidget):
         now = time.monotonic()
         counters = session.counters()
         presented = self.video.stats.presented
-        rates = {"frames_received": 0.0, "frames_decoded": 0.0, "presented": 0.0, "mbps": 0.0}
-        if self._last_counters is not None:
+        # Rates over the last whole second; between refreshes the last ones stay shown.
+        if self._last_counters is None:
+            self._last_counters = (now, counters, presented)
+        elif now - self._last_counters[0] >= 1.0:
             then, old, old_presented = self._last_counters
-            dt = max(1e-3, now - then)
-            rates = {
+            dt = now - then
+            self._rates = {
                 "frames_received": (counters["frames_received"] - old["frames_received"]) / dt,
                 "frames_decoded": (counters["frames_decoded"] - old["frames_decoded"]) / dt,
                 "presented": (presented - old_presented) / dt,
                 "mbps": (counters["video_bytes"] - old["video_bytes"]) * 8 / dt / 1e6,
             }
-        if self._last_counters is None or now - self._last_counters[0] >= 1.0:
             self._last_counters = (now, counters, presented)
+        rates = self._rates
         recent = sorted(ns for t, ns in self._latencies if now - t <= 1.0)
         p50 = f"{recent[len(recent) // 2] / 1e6:.1f} ms" if recent else "-"
         config = session.result.config or {}
@@ -212,7 +217,7 @@ class StreamWindow(QWidget):
                 return True
         elif kind == QEvent.Type.MouseMove and self.captured:
             assert isinstance(event, QMouseEvent)
-            centre = self.video.rect().center()
+            centre = QPoint(self.video.width() // 2, self.video.height() // 2)
             delta = event.position().toPoint() - centre
             if delta != QPoint(0, 0):
                 self._send("send_mouse_motion", delta.x(), delta.y())
@@ -222,6 +227,12 @@ class StreamWindow(QWidget):
             assert isinstance(event, QWheelEvent)
             angle = event.angleDelta()
             self._send("send_scroll", angle.y(), angle.x())
+            return True
+        elif kind == QEvent.Type.KeyPress and watched is self.video:
+            self.keyPressEvent(event)
+            return True
+        elif kind == QEvent.Type.KeyRelease and watched is self.video:
+            self.keyReleaseEvent(event)
             return True
         return super().eventFilter(watched, event)
 
