@@ -20,15 +20,18 @@ def prepare_environment() -> None:
 def run(address: str | None = None, pin: str | None = None, fullscreen: bool | None = None) -> int:
     prepare_environment()
     from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from .. import resources
     from .keyring_store import KeyringTrustStore
     from .main_window import MainWindow
     from .settings import Settings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("lumen")
-    app.setDesktopFileName("io.lumen.client")
+    app.setDesktopFileName(resources.APP_ID)
+    app.setWindowIcon(QIcon(str(resources.path(f"{resources.APP_ID}.svg"))))
     window = MainWindow(Settings.load(), KeyringTrustStore())
     window.show()
     if address:
