@@ -14,6 +14,7 @@ import pytest
 from hosts import ClientRun, start_host
 from virtual_pad import VirtualPad
 
+from lumen_client import input_test
 from lumen_client.pads import forward_pads
 from lumen_client.session import StreamOptions
 from lumen_client.trust_store import TrustStore
@@ -37,13 +38,16 @@ def test_virtual_controller_reaches_the_host_and_feels_its_rumble(tmp_path: Path
     run = ClientRun(StreamOptions(host="127.0.0.1", port=host.port, pin=host.fingerprint, duration_s=4.0,
                                   width=640, height=360), TrustStore(tmp_path / "p.json"))
     session = run.session
+    # SDL's joystick and event locks are taken in opposite orders by attaching a device
+    # and by pumping events: attach on this thread before the poller's thread pumps.
+    input_test.list_controllers()  # SDL up on this thread
+    pad = VirtualPad()
+    pad.attach()
     poller = forward_pads(session)
     poller.start()
-    pad = VirtualPad()
     try:
         run.start()
         wait_for(lambda: session.result.config is not None)
-        pad.attach()
         time.sleep(0.3)
         pad.button(SDL_BUTTON_A, True)
         pad.button(SDL_BUTTON_DPAD_UP, True)
@@ -68,8 +72,6 @@ def test_virtual_controller_reaches_the_host_and_feels_its_rumble(tmp_path: Path
 
 
 def test_input_test_prints_wire_events(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lumen_client import input_test
-
     read_fd, write_fd = os.pipe()
     monkeypatch.setattr("sys.stdin", os.fdopen(read_fd))
     out = io.StringIO()
