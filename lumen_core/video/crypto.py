@@ -84,8 +84,6 @@ class Sealer:
         """Seal ``shard`` into ``out`` (exactly len(shard) + 16 bytes): no copies."""
         self._aead.encrypt_into(_NONCE.pack(seq), shard, header, out)
 
-    def seal(self, seq: int, header: bytes, shard: Buffer) -> bytes:
-        return header + self._aead.encrypt(_NONCE.pack(seq), shard, header)
 
 
 class Opener:
