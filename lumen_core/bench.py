@@ -47,7 +47,7 @@ def _seal_loop(frame: bytes, shard: int) -> Callable[[], int]:
     return run
 
 
-def _fec_alone(engine: FecEngine, frame: bytes, probe: Packetizer) -> tuple[str, Callable[[], int]]:
+def _fec_alone(engine: FecEngine, frame: bytes) -> tuple[str, Callable[[], int]]:
     blocks = Packetizer(os.urandom(16), engine=engine).packetize(frame, keyframe=True, pts_ns=0)
     shapes = []
     for block in blocks:
@@ -110,7 +110,7 @@ def build_cases() -> list[Case]:
     for size in (100_000, 1_000_000):
         frame = os.urandom(size)
         tag = f"{size // 1000:>4} KB frames"
-        shapes, fec = _fec_alone(engine, frame, Packetizer(os.urandom(16)))
+        shapes, fec = _fec_alone(engine, frame)
         pool = max(4, 40_000_000 // size)
         cases += [
             Case(f"{tag}: AES-128-GCM seal loop alone (reference)", _seal_loop(frame, shard)),

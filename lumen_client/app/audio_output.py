@@ -58,7 +58,7 @@ class AudioOutput:
         if frames != FRAME_SAMPLES:
             self.odd_blocks += 1
         if self._filling or not self._queue or frames != FRAME_SAMPLES:
-            outdata[:] = self._silence[: len(outdata)].ljust(len(outdata), b"\0")
+            outdata[:] = self._silence if len(outdata) == len(self._silence) else bytes(len(outdata))
             if not self._filling and frames == FRAME_SAMPLES:
                 self.underruns += 1
                 self._filling = True

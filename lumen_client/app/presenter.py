@@ -106,6 +106,8 @@ class VideoWindow(QOpenGLWindow):
         self._lock = threading.Lock()
         self._pending: tuple[object, int] | None = None  # (av.VideoFrame, capture ns on our clock)
         self._program = None
+        self._uniforms: dict[str, int] = {}
+        self._attributes: dict[str, int] = {}
         self._textures: list[int] = []
         self._tex_shape: tuple[object, ...] | None = None
         self._picture_size: tuple[int, int] | None = None
@@ -134,6 +136,10 @@ class VideoWindow(QOpenGLWindow):
             shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
             shaders.compileShader(FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
         )
+        program = self._program
+        self._uniforms = {name: GL.glGetUniformLocation(program, name)
+                          for name in ("yuv_to_rgb", "offset", "nv12", "plane0", "plane1", "plane2")}
+        self._attributes = {name: GL.glGetAttribLocation(program, name) for name in ("position", "texcoord")}
         self._textures = list(GL.glGenTextures(3))
         for tex in self._textures:
             GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
@@ -191,9 +197,9 @@ class VideoWindow(QOpenGLWindow):
         self._picture_size = (w, h)
         matrix, offset = colour_conversion(int(picture.colorspace or 2), int(picture.color_range or 0), h)
         GL.glUseProgram(self._program)
-        GL.glUniformMatrix3fv(GL.glGetUniformLocation(self._program, "yuv_to_rgb"), 1, GL.GL_TRUE, matrix)
-        GL.glUniform3fv(GL.glGetUniformLocation(self._program, "offset"), 1, offset)
-        GL.glUniform1i(GL.glGetUniformLocation(self._program, "nv12"), int(nv12))
+        GL.glUniformMatrix3fv(self._uniforms["yuv_to_rgb"], 1, GL.GL_TRUE, matrix)
+        GL.glUniform3fv(self._uniforms["offset"], 1, offset)
+        GL.glUniform1i(self._uniforms["nv12"], int(nv12))
 
     def _draw(self) -> None:
         assert self._picture_size is not None
@@ -205,9 +211,8 @@ class VideoWindow(QOpenGLWindow):
         for i, name in enumerate(("plane0", "plane1", "plane2")):
             GL.glActiveTexture(GL.GL_TEXTURE0 + i)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[i])
-            GL.glUniform1i(GL.glGetUniformLocation(self._program, name), i)
-        pos = GL.glGetAttribLocation(self._program, "position")
-        tex = GL.glGetAttribLocation(self._program, "texcoord")
+            GL.glUniform1i(self._uniforms[name], i)
+        pos, tex = self._attributes["position"], self._attributes["texcoord"]
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         GL.glEnableVertexAttribArray(pos)
         GL.glEnableVertexAttribArray(tex)
