@@ -9,7 +9,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
@@ -88,10 +88,10 @@ class EncoderSettings:
     bitrate_kbps: int
 
 
-def open_encoder(settings: EncoderSettings) -> tuple[av.CodecContext, str]:
-    """The first encoder in ENCODERS that opens, configured for zero latency."""
+def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = None) -> tuple[av.CodecContext, str]:
+    """The first encoder of ``candidates`` (default: ENCODERS) that opens, configured for zero latency."""
     errors = []
-    for name in ENCODERS[settings.codec]:
+    for name in candidates or ENCODERS[settings.codec]:
         try:
             ctx = av.CodecContext.create(name, "w")
         except (av.FFmpegError, ValueError) as exc:

@@ -12,8 +12,7 @@ from lumen_core.pattern import BAR_RGB, PatternSource, bar_centres, read_band, r
 @pytest.mark.parametrize("size", [(640, 360), (1280, 720), (256, 144)])
 def test_band_survives_x264_at_a_low_bitrate(size: tuple[int, int]) -> None:
     width, height = size
-    encoder, name = open_encoder(EncoderSettings("h264", width, height, 60, 1000))
-    assert name == "libx264"
+    encoder, _ = open_encoder(EncoderSettings("h264", width, height, 60, 1000), ["libx264"])
     decoder = av.CodecContext.create("h264", "r")
     source = PatternVideo(width, height)
     stamps = [(n, 1_000_000_000 * 3600 + n * 16_666_667) for n in range(30)]
