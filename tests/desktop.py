@@ -60,7 +60,7 @@ def xvfb_display() -> str:
         pytest.skip("Xvfb is not installed (Debian package xvfb)")
     number = next(n for n in range(90, 200) if not Path(f"/tmp/.X{n}-lock").exists())
     proc = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "+extension", "GLX"],
+        ["Xvfb", f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "+extension", "GLX", "-noreset"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
     )
     try:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from lumen_client import resources
+from lumen_core import __version__
 
 
 def test_resources_are_found_through_the_package() -> None:
@@ -35,3 +39,25 @@ def test_metainfo_validates() -> None:
     metainfo = resources.path(f"{resources.APP_ID}.metainfo.xml")
     res = subprocess.run(["appstreamcli", "validate", "--no-net", str(metainfo)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_a_wheel_installs_commands_that_find_their_resources(tmp_path: Path) -> None:
+    """Build the wheel, install it away from the checkout, run its console scripts."""
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "wheel"), str(root)],
+                   check=True, capture_output=True)
+    (wheel,) = (tmp_path / "wheel").glob("lumen_stream-*.whl")
+    # --target, not --prefix: pip would first uninstall the checkout's own editable install
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-compile", "--ignore-installed",
+                    "--target", str(site), str(wheel)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(site)}  # ahead of the checkout's editable install
+    for command, name in (("lumen-client", "lumen-client"), ("lumen-host", "lumen-host")):
+        out = subprocess.run([str(site / "bin" / command), "--version"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, check=True).stdout
+        assert out.strip() == f"{name} {__version__}"
+    found = subprocess.run(
+        [sys.executable, "-c", "from lumen_client import resources as r; print(r.path(r.APP_ID + '.desktop'));"
+         "print(r.icon_png(256)); import lumen_client.app.main_window"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split()
+    assert all(Path(p).is_file() and Path(p).is_relative_to(site) for p in found), found

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build lumen-client-<version>-x86_64.AppImage from this checkout.
 
-    python3 packaging/appimage/build.py --runtime runtime-x86_64
+    ./dev appimage --runtime runtime-x86_64      (or any Python with pip: python3 packaging/appimage/build.py ...)
 
 Everything in the image comes from the registries the project already uses: Debian's
 packages (a CPython that finds its standard library next to itself, the native
@@ -433,8 +433,11 @@ def version() -> str:
 
 
 def inputs_digest() -> str:
-    """What the AppDir is made from, to tell whether a previous build is current."""
+    """What the AppDir is made from, to tell whether a previous build is current
+    (empty outside a git checkout: nothing to compare with)."""
     digest = hashlib.sha256()
+    if not (ROOT / ".git").exists():
+        return ""
     tracked = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "pyproject.toml",
                    "lumen_core", "lumen_client", "host", "resources", "packaging/appimage"], cwd=ROOT)
     tracked = tracked.stdout.split("\0")
