@@ -66,6 +66,7 @@ def client(port: int, pin: str, size: str, seconds: float) -> None:
             time.sleep(0.001)
         memory.append((round(time.monotonic() - start, 1), round(_rss_mb(), 1)))
         usage = resource.getrusage(resource.RUSAGE_SELF)
+        session = conn.session.stats()
         conn.stop()
         conn.join()
     window.close()
@@ -75,6 +76,8 @@ def client(port: int, pin: str, size: str, seconds: float) -> None:
         "presented": len(latencies), "presented_fps": len(steady) / max(1e-3, seconds - 2.0),
         "skipped": window.video.stats.skipped, "p50_ms": p50, "p95_ms": p95,
         "cpu_percent": (usage.ru_utime + usage.ru_stime) / seconds * 100, "memory_mb": memory,
+        "decoded_p50_ms": (session["latency_ms"]["capture_to_decoded"] or {}).get("p50", 0.0),
+        "host_p50_ms": (session["latency_ms"]["host_processing"] or {}).get("p50", 0.0),
     }), flush=True)
     window.deleteLater()
     app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -120,6 +123,8 @@ def run(seconds: float, sizes: list[str]) -> int:
                 print(f"  {size}: capture -> presented p50 {r['p50_ms']:.2f} ms, p95 {r['p95_ms']:.2f} ms; "
                       f"presented {r['presented_fps']:.1f} fps ({r['skipped']} skipped); client CPU "
                       f"{r['cpu_percent']:.0f}% of one core")
+                print(f"    of which capture -> decoded p50 {r['decoded_p50_ms']:.2f} ms "
+                      f"(host, capture -> sent: {r['host_p50_ms']:.2f} ms)")
                 print("    resident memory (s, MB): " + ", ".join(f"{t:.0f}: {m:.0f}" for t, m in mem))
     finally:
         if xvfb is not None:
