@@ -200,9 +200,14 @@ def test_headless_stream_from_the_appdirs_host_to_its_client(
         sandboxed(appdir, home, str(appdir / "AppRun"), "stream", f"127.0.0.1:{port}", "--headless", "--duration", "3",
                   "--no-gamepads", "--stats-json", str(client_stats)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
-    time.sleep(2.0)
-    # unshare, sh, env and AppRun all exec: this pid is the client's Python by now
-    maps = Path(f"/proc/{client.pid}/maps").read_text()
+    # unshare, sh, env and AppRun all exec: this pid becomes the client's Python
+    maps, deadline = "", time.monotonic() + 20
+    while "libopus.so" not in maps and client.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        try:
+            maps = Path(f"/proc/{client.pid}/maps").read_text()
+        except OSError:  # exited meanwhile
+            break
     out, err = client.communicate(timeout=60)
     assert client.returncode == 0, out + err
     loaded = {line.split()[-1] for line in maps.splitlines() if line.count("/") and ".so" in line}
