@@ -178,7 +178,15 @@ def fetch_debs(py: str, cache: Path) -> list[Path]:
     missing = [name for name, path in wanted if not path.exists()]
     if missing:
         log(f"downloading {len(missing)} Debian packages")
-        run(["apt-get", "download", *missing], cwd=cache)
+        try:
+            run(["apt-get", "download", *missing], cwd=cache)
+        except BuildError:
+            if os.geteuid() != 0:
+                raise BuildError("apt-get download failed: the package lists may be stale (apt-get update)") from None
+            # Stale lists name versions the mirror has replaced: refresh them once.
+            log("apt-get download failed; refreshing the package lists")
+            run(["apt-get", "update", "-qq"])
+            return fetch_debs(py, cache)
     debs = [path for _, path in wanted]
     for path in debs:
         if not path.exists():
