@@ -214,8 +214,9 @@ def requirements(wheel: Path) -> list[str]:
     return reqs
 
 
-def glibc_platforms(py_glibc: tuple[int, int]) -> list[str]:
-    major, minor = py_glibc
+def glibc_platforms(glibc: tuple[int, int]) -> list[str]:
+    """pip's --platform tags for wheels that run on this glibc (pip matches them exactly)."""
+    major, minor = glibc
     tags = [f"manylinux_{major}_{m}_{ARCH}" for m in range(minor, 4, -1)]
     return [*tags, f"manylinux2014_{ARCH}", f"manylinux2010_{ARCH}", f"manylinux1_{ARCH}"]
 
