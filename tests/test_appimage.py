@@ -85,6 +85,8 @@ def _hidden_paths(appdir: Path) -> tuple[list[Path], list[Path]]:
                 libraries.add((folder / carried.name).resolve())
     folders = {f for f in folders if f.is_dir()}
     outermost = [f for f in folders if not any(other in f.parents for other in folders)]
+    hiding_it = [f for f in outermost if f in appdir.parents]
+    assert not hiding_it, f"the AppDir must be built outside what the sandbox hides ({hiding_it})"
     return sorted(outermost), sorted(libraries)
 
 
