@@ -110,6 +110,7 @@ class VideoWindow(QOpenGLWindow):
         self._attributes: dict[str, int] = {}
         self._textures: list[int] = []
         self._tex_shape: tuple[object, ...] | None = None
+        self._conversion: tuple[int, int, int, bool] | None = None  # what the uniforms hold now
         self._picture_size: tuple[int, int] | None = None
         self.stats = PresentStats()
         self.on_presented: Callable[[int], None] | None = None  # capture -> presented, ns
@@ -132,6 +133,7 @@ class VideoWindow(QOpenGLWindow):
     # -- GL thread (the GUI thread) ----------------------------------------------------
 
     def initializeGL(self) -> None:
+        self._tex_shape = self._conversion = None  # a new context: new textures and program
         self._program = shaders.compileProgram(
             shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
             shaders.compileShader(FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
@@ -140,6 +142,10 @@ class VideoWindow(QOpenGLWindow):
         self._uniforms = {name: GL.glGetUniformLocation(program, name)
                           for name in ("yuv_to_rgb", "offset", "nv12", "plane0", "plane1", "plane2")}
         self._attributes = {name: GL.glGetAttribLocation(program, name) for name in ("position", "texcoord")}
+        GL.glUseProgram(program)
+        for i, name in enumerate(("plane0", "plane1", "plane2")):
+            GL.glUniform1i(self._uniforms[name], i)  # texture unit i; uniforms keep their values
+        GL.glUseProgram(0)
         self._textures = list(GL.glGenTextures(3))
         for tex in self._textures:
             GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
@@ -195,11 +201,14 @@ class VideoWindow(QOpenGLWindow):
         GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
         self._tex_shape = shape
         self._picture_size = (w, h)
-        matrix, offset = colour_conversion(int(picture.colorspace or 2), int(picture.color_range or 0), h)
-        GL.glUseProgram(self._program)
-        GL.glUniformMatrix3fv(self._uniforms["yuv_to_rgb"], 1, GL.GL_TRUE, matrix)
-        GL.glUniform3fv(self._uniforms["offset"], 1, offset)
-        GL.glUniform1i(self._uniforms["nv12"], int(nv12))
+        conversion = (int(picture.colorspace or 2), int(picture.color_range or 0), h, nv12)
+        if conversion != self._conversion:  # a stream's pictures all agree: once, not per frame
+            matrix, offset = colour_conversion(*conversion[:3])
+            GL.glUseProgram(self._program)
+            GL.glUniformMatrix3fv(self._uniforms["yuv_to_rgb"], 1, GL.GL_TRUE, matrix)
+            GL.glUniform3fv(self._uniforms["offset"], 1, offset)
+            GL.glUniform1i(self._uniforms["nv12"], int(nv12))
+            self._conversion = conversion
 
     def _draw(self) -> None:
         assert self._picture_size is not None
@@ -208,10 +217,9 @@ class VideoWindow(QOpenGLWindow):
         x, y, w, h = letterbox(vw, vh, *self._picture_size)
         GL.glViewport(x, y, w, h)
         GL.glUseProgram(self._program)
-        for i, name in enumerate(("plane0", "plane1", "plane2")):
+        for i in range(3):
             GL.glActiveTexture(GL.GL_TEXTURE0 + i)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[i])
-            GL.glUniform1i(self._uniforms[name], i)
         pos, tex = self._attributes["position"], self._attributes["texcoord"]
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         GL.glEnableVertexAttribArray(pos)

@@ -182,10 +182,10 @@ class VideoSender:
         if self._gso:
             view = memoryview(block.buffer)
             per_send = min(GSO_MAX_SEGMENTS, 65000 // size) * size
+            segment = [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", size))]
             try:
                 for off in range(0, len(view), per_send):
-                    self._sock.sendmsg([view[off : off + per_send]],
-                                       [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", size))], 0, peer)
+                    self._sock.sendmsg([view[off : off + per_send]], segment, 0, peer)
                 return
             except OSError as exc:
                 log.info("UDP GSO unavailable (%s): sending datagram by datagram", exc)

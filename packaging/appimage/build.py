@@ -284,7 +284,7 @@ def prune_stdlib(appdir: Path, py: str) -> None:
 
 
 def elf_needs(path: Path) -> list[str]:
-    """DT_NEEDED of an ELF file (readelf would do; objdump may be missing on desktops)."""
+    """DT_NEEDED of an ELF file: the libraries it names itself, not theirs."""
     out = subprocess.run(["readelf", "-d", str(path)], text=True, capture_output=True).stdout
     return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
 
@@ -307,8 +307,7 @@ def prune_qt(site: Path) -> None:
                 keep_libs.add(need)
                 pending.append(libs[need])
     for name, path in libs.items():
-        # the .so.6 links point at .so.6.x files: keep both names of a kept library
-        if not any(name.startswith(k.split(".so")[0] + ".so") for k in keep_libs):
+        if name not in keep_libs:  # the wheel holds each library under its soname alone
             path.unlink()
     keep_modules = set(QT_MODULES)
     for binding in pyside.glob("Qt*.abi3.so"):
