@@ -215,7 +215,7 @@ class HostSession(LumenProtocol):
             pace_bps=opts.pace_mbps * 1_000_000 or None,
             on_frame_skipped=pipeline.request_keyframe, on_peer=pipeline.request_keyframe,
         )
-        log.info("encoder: %s; FEC: %s", pipeline.encoder_name, sender.fec_engine)
+        log.info("encoder: %s; FEC: %s; AES-GCM: %s", pipeline.encoder_name, sender.fec_engine, sender.aead)
         sender.start()
         pipeline.start()
         self._tasks = [

@@ -4,7 +4,8 @@ Both engines compute the same code (see gf256.py): parity from the same data is
 byte-identical, so host and client may use different engines.
 
 ``encode(data, m)``: ``data`` is a C-contiguous uint8 array of k rows (equal-size data
-shards); returns an m-row array of parity shards.
+shards); returns an m-row array of parity shards. ``encode_into(shards, k)`` writes the
+parity of the first k rows of ``shards`` into its remaining rows.
 
 ``reconstruct(k, m, shards)``: ``shards`` maps shard index (0..k+m-1) to that shard's
 bytes (any buffer: memoryview slices avoid copies), at least k of them, all the same
@@ -29,6 +30,8 @@ class FecEngine(Protocol):
     name: str
 
     def encode(self, data: np.ndarray, m: int) -> np.ndarray: ...
+
+    def encode_into(self, shards: np.ndarray, k: int) -> None: ...
 
     def recover(self, k: int, m: int, shards: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]: ...
 
@@ -114,6 +117,12 @@ class EngineBase:
         if m == 0:
             return np.zeros((0, data.shape[1]), dtype=np.uint8)
         return self._multiply(self._matrix(k, m)[k:], np.ascontiguousarray(data))
+
+    def encode_into(self, shards: np.ndarray, k: int) -> None:
+        """Fill rows k.. of ``shards`` (one array: data rows, then parity rows) with the
+        parity of rows ..k: what the packetizer does per block, without a copy."""
+        if shards.shape[0] > k:
+            shards[k:] = self.encode(shards[:k], shards.shape[0] - k)
 
     def recover(self, k: int, m: int, shards: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]:
         """The data shards missing from ``shards`` and their rebuilt rows, in that order."""

@@ -108,6 +108,10 @@ class VideoSender:
     def fec_engine(self) -> str:
         return self._packetizer.engine_name
 
+    @property
+    def aead(self) -> str:
+        return self._packetizer.aead_name
+
     def start(self) -> None:
         for t in self._threads:
             t.start()
@@ -214,6 +218,9 @@ class VideoReceiver:
         self._sock.connect(host)
         self._sock.settimeout(RECV_TIMEOUT_S)
         self._gro = self._enable_gro()
+        self._buffer = bytearray(65535)
+        self._view = memoryview(self._buffer)
+        self._cmsg_space = socket.CMSG_SPACE(4)
         self._reassembler = Reassembler(key)
         self._binds = BindSealer(key)
         self._frames = frames
@@ -245,16 +252,21 @@ class VideoReceiver:
             self._thread.join()
         self._sock.close()
 
-    def _datagrams(self) -> list[bytes | memoryview]:
+    def _receive(self) -> None:
+        """Read what the socket has (one datagram, or with GRO up to 64 KB of equal-size
+        ones) into the reassembler; TimeoutError if nothing came."""
+        buf = self._buffer
         if not self._gro:
-            return [self._sock.recv(65535)]
-        data, ancdata, _, _ = self._sock.recvmsg(65535, socket.CMSG_SPACE(4))
+            n = self._sock.recv_into(buf)
+            self._reassembler.receive_datagram(self._view[:n], self._clock_ns())
+            return
+        n, ancdata, _, _ = self._sock.recvmsg_into([buf], self._cmsg_space)
+        size = n
         for level, kind, value in ancdata:
             if level == SOL_UDP and kind == UDP_GRO:
-                size = int.from_bytes(value[:4], "little") or len(data)
-                view = memoryview(data)
-                return [view[i : i + size] for i in range(0, len(data), size)]
-        return [data]
+                size = int.from_bytes(value[:4], "little") or n
+        # The reassembler copies what it keeps: the buffer is reused for the next read.
+        self._reassembler.receive_segments(self._view[:n], size, self._clock_ns())
 
     def _run(self) -> None:
         rx = self._reassembler
@@ -268,17 +280,13 @@ class VideoReceiver:
                     pass  # host not up yet; the next bind tries again
                 next_bind = now + (KEEPALIVE_INTERVAL_S if self.first_datagram.is_set() else BIND_INTERVAL_S)
             try:
-                batch = self._datagrams()
-            except TimeoutError:
-                batch = []
-            except OSError:
-                batch = []  # ICMP port unreachable before the host listens
-                time.sleep(RECV_TIMEOUT_S)
-            now_ns = self._clock_ns()
-            for dgram in batch:
-                rx.receive_datagram(dgram, now_ns)
-            if batch:
+                self._receive()
                 self.first_datagram.set()
+            except TimeoutError:
+                pass
+            except OSError:
+                time.sleep(RECV_TIMEOUT_S)  # ICMP port unreachable before the host listens
+            now_ns = self._clock_ns()
             timer = rx.get_timer()
             if timer is not None and timer <= now_ns:
                 rx.handle_timer(now_ns)

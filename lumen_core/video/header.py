@@ -28,12 +28,18 @@ from __future__ import annotations
 import struct
 from typing import Final, NamedTuple
 
+import numpy as np
+
 from ..errors import ProtocolError
 
 VERSION: Final = 1
 FLAG_KEYFRAME: Final = 0x01
 HEADER = struct.Struct("!BBBBQIIBBBBQI")
 HEADER_SIZE: Final = HEADER.size  # 36
+# Where the two per-datagram fields sit: the packetizer writes one header template per
+# block and then only these (see the diagram).
+SEQ_OFFSET: Final = 4
+SHARD_INDEX_OFFSET: Final = 22
 TAG_SIZE: Final = 16
 # A frame larger than this is refused by the receiver: it bounds what one frame can
 # make the client buffer (16 MiB is a 4K keyframe at very high quality, several times over).
@@ -99,3 +105,16 @@ def block_span(frame_size: int, block_count: int, block_index: int) -> tuple[int
     per_block = -(-frame_size // block_count)
     start = per_block * block_index
     return start, max(0, min(per_block, frame_size - start))
+
+
+def write_headers(rows: np.ndarray, template: bytes | bytearray | memoryview, first_seq: int, first_shard: int) -> None:
+    """Write consecutive headers into the first HEADER_SIZE columns of ``rows`` (uint8,
+    one row per datagram): ``template`` everywhere, then seq ``first_seq + i`` and shard
+    index ``first_shard + i`` in row i. The datagrams of one block differ in nothing
+    else, so the packetizer writes a block's headers this way, and the reassembler the
+    headers it expects of a run of datagrams."""
+    count = rows.shape[0]
+    rows[:, :HEADER_SIZE] = np.frombuffer(template, dtype=np.uint8, count=HEADER_SIZE)
+    seqs = np.arange(first_seq, first_seq + count, dtype=">u8")
+    rows[:, SEQ_OFFSET : SEQ_OFFSET + 8] = seqs.view(np.uint8).reshape(count, 8)
+    rows[:, SHARD_INDEX_OFFSET] = np.arange(first_shard, first_shard + count, dtype=np.uint8)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..fec import FecEngine, default_engine
 from .crypto import Sealer
-from .header import FLAG_KEYFRAME, HEADER, HEADER_SIZE, MAX_FRAME_SIZE, TAG_SIZE, VERSION, block_span
+from .header import FLAG_KEYFRAME, HEADER, HEADER_SIZE, MAX_FRAME_SIZE, TAG_SIZE, VERSION, block_span, write_headers
 
 # UDP payload of one video datagram: 1400 fits a 1500-byte MTU with IPv6 and UDP headers.
 DEFAULT_MAX_DATAGRAM: Final = 1400
@@ -74,12 +74,13 @@ class Packetizer:
         max_datagram: int = DEFAULT_MAX_DATAGRAM,
         max_data_shards: int = DEFAULT_MAX_DATA_SHARDS,
         engine: FecEngine | None = None,
+        native_aead: bool | None = None,
     ) -> None:
         if not MIN_MAX_DATAGRAM <= max_datagram <= 65507:
             raise ValueError(f"max datagram {max_datagram} outside {MIN_MAX_DATAGRAM}..65507")
         if not 1 <= max_data_shards <= 254 or not 0 <= parity_percent <= 200:
             raise ValueError("max_data_shards must be 1..254 and parity_percent 0..200")
-        self._sealer = Sealer(key)
+        self._sealer = Sealer(key, native=native_aead)
         self._engine = engine or default_engine()
         self.parity_percent = parity_percent
         self.shard_payload = max_datagram - HEADER_SIZE - TAG_SIZE
@@ -90,6 +91,10 @@ class Packetizer:
     @property
     def engine_name(self) -> str:
         return self._engine.name
+
+    @property
+    def aead_name(self) -> str:
+        return self._sealer.name
 
     def packetize(self, frame: bytes, *, keyframe: bool, pts_ns: int, host_us: int = 0) -> list[SealedBlock]:
         """The sealed datagrams of one frame, one SealedBlock per FEC block.
@@ -118,8 +123,7 @@ class Packetizer:
             shards = np.empty((k + m, shard_len), dtype=np.uint8)
             shards.reshape(-1)[:length] = source[start : start + length]
             shards.reshape(-1)[length : k * shard_len] = 0
-            if m:
-                shards[k:] = self._engine.encode(shards[:k], m)
+            self._engine.encode_into(shards, k)
             fields = (VERSION, flags, k, m, 0, index, size, b, block_count, 0, 0, pts_ns, host_us)
             blocks.append(self._seal_block(shards, fields))
         st = self.stats
@@ -135,14 +139,9 @@ class Packetizer:
         template (seq and shard index are filled in per datagram)."""
         count, shard_len = shards.shape
         dgram = HEADER_SIZE + shard_len + TAG_SIZE
-        buf = bytearray(dgram * count)
-        out, src = memoryview(buf), memoryview(shards.reshape(-1))
-        version, flags, k, m, _, index, size, b, block_count, _, _, pts_ns, host_us = fields
         first = self._sealer.reserve(count)
-        seal_into, pack_into = self._sealer.seal_into, HEADER.pack_into
-        for i in range(count):
-            off = i * dgram
-            body = off + HEADER_SIZE
-            pack_into(buf, off, version, flags, k, m, first + i, index, size, b, block_count, i, 0, pts_ns, host_us)
-            seal_into(first + i, out[off:body], src[i * shard_len : (i + 1) * shard_len], out[body : off + dgram])
+        buf = bytearray(dgram * count)
+        rows = np.frombuffer(buf, dtype=np.uint8).reshape(count, dgram)
+        write_headers(rows, HEADER.pack(*fields), first, 0)
+        self._sealer.seal_many(buf, dgram, shards.reshape(-1), first)
         return SealedBlock(buf, dgram)

@@ -30,8 +30,15 @@ import numpy as np
 
 from ..errors import FecError, ProtocolError
 from ..fec import FecEngine, default_engine
-from .crypto import AuthError, Buffer, Opener, ReplayError
-from .header import FLAG_KEYFRAME, HEADER_SIZE, TAG_SIZE, block_span, header_fields
+from .crypto import OPENED, OTHER, AuthError, Buffer, Opener, ReplayError
+from .header import (
+    FLAG_KEYFRAME,
+    HEADER_SIZE,
+    TAG_SIZE,
+    block_span,
+    header_fields,
+    write_headers,
+)
 
 DEFAULT_FRAME_TIMEOUT_NS: Final = 200_000_000
 DEFAULT_KEYFRAME_INTERVAL_NS: Final = 250_000_000
@@ -130,8 +137,9 @@ class Reassembler:
         frame_timeout_ns: int = DEFAULT_FRAME_TIMEOUT_NS,
         keyframe_interval_ns: int = DEFAULT_KEYFRAME_INTERVAL_NS,
         max_pending_frames: int = DEFAULT_MAX_PENDING_FRAMES,
+        native_aead: bool | None = None,
     ) -> None:
-        self._opener = Opener(key)
+        self._opener = Opener(key, native=native_aead)
         self._engine = engine or default_engine()
         self._frame_timeout_ns = frame_timeout_ns
         self._keyframe_interval_ns = keyframe_interval_ns
@@ -212,11 +220,108 @@ class Reassembler:
             else:
                 block.held[i] = shard
         block.present.add(i)
-        if len(block.present) < k:
-            return
-        self._rebuild_block(frame, block)
-        if frame.remaining == 0:
-            self._complete(index, frame, now_ns)
+        if len(block.present) >= k:
+            self._block_complete(index, frame, block, now_ns)
+
+    def receive_segments(self, buffer: Buffer, segment_size: int, now_ns: int) -> None:
+        """A GRO read: datagrams of ``segment_size`` bytes back to back (the last may be
+        shorter). The same as receive_datagram for each, in order, only faster.
+
+        Consecutive data shards of a block arrive together (the host sends a block with
+        one GSO send), so a run of them is checked and opened at once: one header is
+        parsed and validated, the others must match it but for seq and shard index, and
+        the run is opened straight into the frame by one call. Anything else (a block's
+        first datagram, parity, a padded last shard, reordering, forgeries) goes through
+        receive_datagram one by one.
+        """
+        view = memoryview(buffer)
+        total = len(view)
+        if segment_size <= 0:
+            segment_size = total
+        pos = 0
+        while pos < total:
+            taken = self._receive_run(view, pos, segment_size, now_ns) if total - pos >= 2 * segment_size else 0
+            if taken == 0:
+                self.receive_datagram(view[pos : pos + segment_size], now_ns)
+                taken = 1
+            pos += taken * segment_size
+
+    def _receive_run(self, view: memoryview, pos: int, size: int, now_ns: int) -> int:
+        """Take a run of datagrams starting at ``pos`` if it can; how many it took."""
+        try:
+            fields = header_fields(view[pos : pos + size])
+        except ProtocolError:
+            return 0
+        _, flags, k, m, seq, index, frame_size, b, block_count, i, _, pts_ns, host_us = fields
+        whole = (len(view) - pos) // size
+        st = self.stats
+        frame = self._frames.get(index)
+        if index <= self._last_done:
+            # The rest of a frame already released or lost: counted, never opened.
+            taken = self._matching(view, pos, size, min(whole, k + m - i), seq, i)
+            st.datagrams += taken
+            st.bytes += taken * size
+            if index in self._recently_lost:
+                st.late += taken
+            else:
+                st.redundant += taken
+            return taken
+        if frame is None or frame.key != (frame_size, flags, pts_ns, block_count, host_us):
+            return 0
+        block = frame.blocks[b]
+        shard_len = size - HEADER_SIZE - TAG_SIZE
+        if block is None or block.shape != (k, m, shard_len):
+            return 0
+        if block.done:
+            # Parity the block did not need.
+            taken = self._matching(view, pos, size, min(whole, k + m - i), seq, i)
+            st.datagrams += taken
+            st.bytes += taken * size
+            st.redundant += taken
+            return taken
+        # Whole data shards only, as they land side by side in the frame; and no more
+        # than the block still needs, as receive_datagram would drop the rest unopened.
+        count = min(whole, block.length // shard_len - i, k - len(block.present))
+        if count < 2 or not self._opener.fresh(seq) or not block.present.isdisjoint(range(i, i + count)):
+            return 0
+        expected = self._expected_headers(view, pos, count, seq, i)
+        off = block.start + i * shard_len
+        status = self._opener.open_run(
+            view[pos : pos + count * size], size, expected, seq, frame.view[off : off + count * shard_len]
+        )
+        # A datagram with another header ends the run; it and what follows go on alone.
+        taken = status.find(OTHER)
+        if taken < 0:
+            taken = count
+        opened = status.count(OPENED, 0, taken)
+        st.datagrams += taken
+        st.bytes += taken * size
+        st.forged += taken - opened
+        if opened == taken:
+            block.present.update(range(i, i + taken))
+        else:
+            block.present.update(i + n for n in range(taken) if status[n] == OPENED)
+        if len(block.present) >= k:
+            self._block_complete(index, frame, block, now_ns)
+        return taken
+
+    @staticmethod
+    def _expected_headers(view: memoryview, pos: int, count: int, seq: int, shard: int) -> np.ndarray:
+        """The headers of ``count`` datagrams from ``pos`` on if they are the ones that
+        follow it in its block: its own (seq ``seq``, shard ``shard``), with the next
+        seqs and shard indices."""
+        expected = np.empty((count, HEADER_SIZE), dtype=np.uint8)
+        write_headers(expected, view[pos : pos + HEADER_SIZE], seq, shard)
+        return expected
+
+    def _matching(self, view: memoryview, pos: int, size: int, count: int, seq: int, shard: int) -> int:
+        """How many datagrams from ``pos`` on (at most ``count``, at least 1) carry the
+        headers that follow the first one's in its block."""
+        if count <= 1:
+            return 1
+        rows = np.frombuffer(view, dtype=np.uint8, count=count * size, offset=pos).reshape(count, size)
+        same = (rows[:, :HEADER_SIZE] == self._expected_headers(view, pos, count, seq, shard)).all(axis=1)
+        return count if same.all() else int(same.argmin())
 
     def handle_timer(self, now_ns: int) -> None:
         expired = [i for i, f in self._frames.items() if now_ns - f.first_ns >= self._frame_timeout_ns]
@@ -252,10 +357,16 @@ class Reassembler:
         self._frames[index] = frame
         return frame
 
+    def _block_complete(self, index: int, frame: _Frame, block: _Block, now_ns: int) -> None:
+        """``block`` has k shards: rebuild it, and release the frame if it was the last."""
+        self._rebuild_block(frame, block)
+        if frame.remaining == 0:
+            self._complete(index, frame, now_ns)
+
     def _rebuild_block(self, frame: _Frame, block: _Block) -> None:
         k, m, size = block.shape
         start, view, present, held = block.start, frame.view, block.present, block.held
-        if any(i not in present for i in range(k)):
+        if not present.issuperset(range(k)):
             # Survivors in pick order (ascending): whole data shards, which sit in the
             # frame buffer; then held ones (a padded last data shard, parity).
             rows = sorted(present)[:k]
