@@ -21,9 +21,11 @@ import numpy as np
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .fec import FecEngine, default_engine
+from .net.video import GSO_MAX_SEGMENTS
 from .video import Packetizer, Reassembler
-from .video.crypto import nonce_for
+from .video.crypto import native_available, nonce_for
 from .video.header import HEADER_SIZE, TAG_SIZE
+from .video.packetizer import SealedBlock
 
 _HEADER = bytes(32)  # stands in for a video header as associated data
 
@@ -64,8 +66,8 @@ def _fec_alone(engine: FecEngine, frame: bytes) -> tuple[str, Callable[[], int]]
     return f"{len(blocks)} block(s) of k={k} m={m}", run
 
 
-def _packetizer(engine: FecEngine, frame: bytes) -> Callable[[], int]:
-    packetizer = Packetizer(os.urandom(16), engine=engine)
+def _packetizer(engine: FecEngine, frame: bytes, native: bool) -> Callable[[], int]:
+    packetizer = Packetizer(os.urandom(16), engine=engine, native_aead=native)
 
     def run() -> int:
         packetizer.packetize(frame, keyframe=True, pts_ns=0)
@@ -74,26 +76,44 @@ def _packetizer(engine: FecEngine, frame: bytes) -> Callable[[], int]:
     return run
 
 
-def _reassembler(engine: FecEngine, frame: bytes, loss: float, pool: int) -> Callable[[], int]:
-    """Feeds one frame per call from a pool sealed beforehand; loss stays within parity."""
+def _gso_sends(block: SealedBlock, lost: set[int]) -> list[bytes]:
+    """What a GRO read returns for a block sent as VideoSender sends it: up to 64
+    datagrams per GSO send, less those lost (the survivors of a send coalesce)."""
+    dgrams = [bytes(d) for d in block.datagrams()]
+    per_send = min(GSO_MAX_SEGMENTS, 65000 // block.datagram_size)
+    sends = [range(i, min(i + per_send, len(dgrams))) for i in range(0, len(dgrams), per_send)]
+    return [b"".join(dgrams[i] for i in send if i not in lost) for send in sends]
+
+
+def _reassembler(
+    engine: FecEngine, frame: bytes, loss: float, pool: int, *, native: bool, batched: bool
+) -> Callable[[], int]:
+    """Feeds one frame per call from a pool sealed beforehand; loss stays within parity.
+    ``batched``: GRO reads (receive_segments), as the video socket delivers them;
+    otherwise datagram by datagram (receive_datagram)."""
     key = os.urandom(16)
     sender, rng = Packetizer(key, engine=engine), random.Random(1)
-    frames = []
+    frames: list[list[tuple[bytes, int]]] = []
     for _ in range(pool):
-        kept = []
+        reads = []
         for block in sender.packetize(frame, keyframe=True, pts_ns=0):
-            dgrams = [bytes(d) for d in block.datagrams()]
-            lost = set(rng.sample(range(len(dgrams)), int(len(dgrams) * loss)))
-            kept += [d for i, d in enumerate(dgrams) if i not in lost]
-        frames.append(kept)
-    state = {"next": 0, "rx": Reassembler(key, engine=engine)}
+            lost = set(rng.sample(range(block.count), int(block.count * loss)))
+            if batched:
+                reads += [(send, block.datagram_size) for send in _gso_sends(block, lost) if send]
+            else:
+                reads += [(bytes(d), 0) for i, d in enumerate(block.datagrams()) if i not in lost]
+        frames.append(reads)
+    state = {"next": 0, "rx": Reassembler(key, engine=engine, native_aead=native)}
 
     def run() -> int:
         if state["next"] == pool:
-            state["next"], state["rx"] = 0, Reassembler(key, engine=engine)
+            state["next"], state["rx"] = 0, Reassembler(key, engine=engine, native_aead=native)
         rx: Reassembler = state["rx"]  # type: ignore[assignment]
-        for d in frames[state["next"]]:  # type: ignore[index]
-            rx.receive_datagram(d, 0)
+        for data, size in frames[state["next"]]:  # type: ignore[index]
+            if size:
+                rx.receive_segments(data, size, 0)
+            else:
+                rx.receive_datagram(data, 0)
         state["next"] += 1  # type: ignore[operator]
         event = rx.next_event()
         if event is None:
@@ -106,6 +126,10 @@ def _reassembler(engine: FecEngine, frame: bytes, loss: float, pool: int) -> Cal
 def build_cases() -> list[Case]:
     engine = default_engine()
     shard = Packetizer(os.urandom(16)).shard_payload
+    # The C AEAD where it was built; cryptography's AESGCM alone otherwise.
+    aeads = [(True, "C AES-GCM"), (False, "cryptography AES-GCM")] if native_available() else [
+        (False, "cryptography AES-GCM")]
+    native = aeads[0][0]
     cases = []
     for size in (100_000, 1_000_000):
         frame = os.urandom(size)
@@ -113,11 +137,23 @@ def build_cases() -> list[Case]:
         shapes, fec = _fec_alone(engine, frame)
         pool = max(4, 40_000_000 // size)
         cases += [
-            Case(f"{tag}: AES-128-GCM seal loop alone (reference)", _seal_loop(frame, shard)),
+            Case(f"{tag}: AES-128-GCM seal loop alone, cryptography (reference)", _seal_loop(frame, shard)),
             Case(f"{tag}: FEC encode alone, {engine.name}, {shapes} (reference)", fec),
-            Case(f"{tag}: packetizer: 20% FEC + seal, 1400 B datagrams", _packetizer(engine, frame)),
-            Case(f"{tag}: reassembler, no loss", _reassembler(engine, frame, 0.0, pool)),
-            Case(f"{tag}: reassembler, 10% of each block lost, rebuilt by FEC", _reassembler(engine, frame, 0.1, pool)),
+        ]
+        cases += [
+            Case(f"{tag}: packetizer: 20% FEC + seal, 1400 B datagrams, {name}", _packetizer(engine, frame, flag))
+            for flag, name in aeads
+        ]
+        cases += [
+            Case(f"{tag}: reassembler, no loss, GRO reads, {aeads[0][1]}",
+                 _reassembler(engine, frame, 0.0, pool, native=native, batched=True)),
+        ] + [
+            Case(f"{tag}: reassembler, no loss, datagram by datagram, {name}",
+                 _reassembler(engine, frame, 0.0, pool, native=flag, batched=False))
+            for flag, name in aeads
+        ] + [
+            Case(f"{tag}: reassembler, 10% of each block lost, rebuilt by FEC, GRO reads, {aeads[0][1]}",
+                 _reassembler(engine, frame, 0.1, pool, native=native, batched=True)),
         ]
     return cases
 
@@ -140,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds; the best is kept (default 8)")
     args = parser.parse_args(argv)
     print(f"lumen video plane, one core: {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, FEC engine {default_engine().name}")
+          f"Python {platform.python_version()}, FEC engine {default_engine().name}, "
+          f"C AES-GCM module {'built' if native_available() else 'not built'}")
     cases = build_cases()
     measure(cases, args.seconds, args.rounds)
     for case in cases:

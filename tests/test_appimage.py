@@ -135,14 +135,16 @@ def test_apprun_python_is_the_appdirs_own(appdir: Path, tmp_path: Path) -> None:
         sandboxed(appdir, tmp_path, "sh", "-c",
                   f'LD_LIBRARY_PATH="{appdir}/usr/lib/x86_64-linux-gnu" exec "{python}" -I -c "$0"',
                   "import sys, json, ssl, ctypes, lzma, bz2, decimal, opuslib_next, sounddevice;"
-                  "import lumen_core.fec.isal as i;"
-                  "print(json.dumps([sys.prefix, sys.path, i.load_isal() is not None]))"),
+                  "import lumen_core.fec.isal as i, lumen_core.video.crypto as c;"
+                  "print(json.dumps([sys.prefix, sys.path, i.load_isal() is not None, c.native_available()]))"),
         capture_output=True, text=True, timeout=60)
     assert probe.returncode == 0, probe.stderr
-    prefix, path, isal = json.loads(probe.stdout)
+    prefix, path, isal, native_aead = json.loads(probe.stdout)
     assert prefix == str(appdir / "usr")
     assert all(entry.startswith(str(appdir)) for entry in path if entry), path
     assert isal, "ISA-L not loaded from the AppDir"
+    # lumen's C module, linked against the libcrypto the image carries (the system's is hidden).
+    assert native_aead, "lumen_core.video._gcm did not load in the AppDir"
 
 
 def test_apprun_input_test_without_a_controller(appdir: Path, tmp_path: Path) -> None:
