@@ -11,8 +11,9 @@ import pytest
 from fuzzing import fuzz_settings, mutated
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_video import events, frames
 
-from lumen_core.video import FrameReady, Packetizer, Reassembler, parse_header
+from lumen_core.video import Packetizer, Reassembler, parse_header
 from lumen_core.video.crypto import (
     FORGED,
     OPENED,
@@ -153,17 +154,6 @@ def test_accept_run_is_accept_for_each_opened_seq(top: int, gap: int, opened: by
 
 
 # -- GRO batches are datagrams delivered one by one ---------------------------------------
-
-
-def events(r: Reassembler) -> list[object]:
-    out = []
-    while (ev := r.next_event()) is not None:
-        out.append(ev)
-    return out
-
-
-def frames(r: Reassembler) -> list[FrameReady]:
-    return [e for e in events(r) if isinstance(e, FrameReady)]
 
 
 def gro_batches(datagrams: list[bytes], rng: random.Random) -> list[tuple[bytes, int]]:

@@ -229,6 +229,8 @@ class Opener:
         """
         if not self.fresh(first_seq):
             raise ValueError("open_run takes fresh seqs only")
+        if len(segments) < segment_size or segment_size <= 0:
+            return b""
         if self._native is not None:
             status = self._native.open_many(segments, segment_size, expected, first_seq, out)
         else:
