@@ -45,6 +45,11 @@ def nonce_for(seq: int) -> bytes:
     return _NONCE.pack(seq)
 
 
+# Status bytes of Opener.open_run (the C module uses the same values).
+FORGED: Final = 0
+OPENED: Final = 1
+OTHER: Final = 2
+
 NATIVE_NAME: Final = "openssl, context reused (lumen_core.video._gcm)"
 FALLBACK_NAME: Final = "cryptography AESGCM"
 
@@ -97,15 +102,15 @@ class ReplayWindow:
         return self._top
 
     def accept_run(self, first: int, opened: bytes) -> None:
-        """Record ``first + i`` for every i with ``opened[i] == 1``; all of them must be
-        above ``top`` (what a run of fresh datagrams gives)."""
-        last = opened.rfind(1)
+        """Record ``first + i`` for every i with ``opened[i] == OPENED``; all of them
+        must be above ``top`` (what a run of fresh datagrams gives)."""
+        last = opened.rfind(OPENED)
         if last < 0:
             return
         if first <= self._top or last >= self._size:
             raise ValueError("accept_run takes a short run of seqs above the window's top")
         self.accept(first + last)  # slides the window over the run
-        if opened.count(1) == last + 1:  # all of first..first+last: one slice
+        if opened.count(OPENED) == last + 1:  # all of first..first+last: one slice
             size, lo = self._size, first % self._size
             hi = lo + last
             if hi < size:
@@ -115,7 +120,7 @@ class ReplayWindow:
                 self._seen[: hi - size] = b"\x01" * (hi - size)
         else:
             for i in range(last):
-                if opened[i] == 1:
+                if opened[i] == OPENED:
                     self._seen[(first + i) % self._size] = 1
 
 
@@ -160,7 +165,6 @@ class Sealer:
                 _NONCE.pack(first_seq + i), src[i * shard_len : (i + 1) * shard_len], out[off:body],
                 out[body : off + datagram_size],
             )
-
 
 
 class Opener:
@@ -212,7 +216,6 @@ class Opener:
         window.accept(seq)
         return shard
 
-
     def fresh(self, seq: int) -> bool:
         """True if ``seq`` and every seq after it are new (above all accepted so far)."""
         return seq > self._window.top
@@ -258,12 +261,6 @@ class Opener:
             except InvalidTag:
                 status[i] = FORGED
         return bytes(status)
-
-
-# Status bytes of Opener.open_run (the C module uses the same values).
-FORGED: Final = 0
-OPENED: Final = 1
-OTHER: Final = 2
 
 
 class AuthError(ProtocolError):

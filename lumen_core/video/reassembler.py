@@ -229,10 +229,13 @@ class Reassembler:
 
         Consecutive data shards of a block arrive together (the host sends a block with
         one GSO send), so a run of them is checked and opened at once: one header is
-        parsed and validated, the others must match it but for seq and shard index, and
-        the run is opened straight into the frame by one call. Anything else (a block's
-        first datagram, parity, a padded last shard, reordering, forgeries) goes through
-        receive_datagram one by one.
+        parsed and validated, the others must carry the headers that follow it (seq and
+        shard index one up each time, nothing else different), and the run is opened
+        straight into the frame by one call. Parity a finished block did not need, and
+        the rest of a frame already released, are counted a run at a time, unopened,
+        as receive_datagram would count them. Anything else (a block's first datagram,
+        the padded last data shard, parity still needed, reordering, forgeries) goes
+        through receive_datagram one by one.
         """
         view = memoryview(buffer)
         total = len(view)
