@@ -198,6 +198,11 @@ def build_wheel(wheels: Path) -> Path:
     shutil.rmtree(wheels, ignore_errors=True)
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)])
     (wheel,) = wheels.glob("lumen_stream-*.whl")
+    # pip leaves the C module out when it cannot compile it; an image without it would
+    # work, at twice the CPU per video datagram: refuse rather than ship that quietly.
+    with zipfile.ZipFile(wheel) as zf:
+        if not any(n.startswith("lumen_core/video/_gcm.") and n.endswith(".so") for n in zf.namelist()):
+            raise BuildError("lumen_core/video/_gcm.c was not compiled: install gcc, libssl-dev and python3-dev")
     return wheel
 
 
@@ -447,7 +452,7 @@ def inputs_digest() -> str:
     if not (ROOT / ".git").exists():
         return ""
     tracked = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "pyproject.toml",
-                   "lumen_core", "lumen_client", "host", "resources", "packaging/appimage"], cwd=ROOT)
+                   "setup.py", "lumen_core", "lumen_client", "host", "resources", "packaging/appimage"], cwd=ROOT)
     tracked = tracked.stdout.split("\0")
     for name in sorted(filter(None, tracked)):
         digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes())
