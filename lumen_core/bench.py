@@ -21,7 +21,7 @@ import numpy as np
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .fec import FecEngine, default_engine
-from .net.video import GSO_MAX_SEGMENTS
+from .net.video import gso_segments
 from .video import Packetizer, Reassembler
 from .video.crypto import native_available, nonce_for
 from .video.header import HEADER_SIZE, TAG_SIZE
@@ -80,7 +80,7 @@ def _gso_sends(block: SealedBlock, lost: set[int]) -> list[bytes]:
     """What a GRO read returns for a block sent as VideoSender sends it: up to 64
     datagrams per GSO send, less those lost (the survivors of a send coalesce)."""
     dgrams = [bytes(d) for d in block.datagrams()]
-    per_send = min(GSO_MAX_SEGMENTS, 65000 // block.datagram_size)
+    per_send = gso_segments(block.datagram_size)
     sends = [range(i, min(i + per_send, len(dgrams))) for i in range(0, len(dgrams), per_send)]
     return [b"".join(dgrams[i] for i in send if i not in lost) for send in sends]
 

@@ -44,15 +44,14 @@ def _u8(arr: np.ndarray) -> ctypes._Pointer:  # type: ignore[type-arg]
     return arr.ctypes.data_as(_u8p)
 
 
-def _row_pointers(arr: np.ndarray, first: int = 0) -> ctypes.Array[ctypes.c_void_p]:
-    """The addresses of rows ``first..`` of ``arr``, as ISA-L's ``unsigned char **``.
+def _row_pointers(arr: np.ndarray) -> ctypes.Array[ctypes.c_void_p]:
+    """The address of each row of ``arr``, as ISA-L's ``unsigned char **``.
 
     Computed by numpy and wrapped without a copy: building the ctypes array from a
     Python sequence cost 30 us for a block's 90 rows, a third of the whole encode.
     """
-    rows = arr.shape[0] - first
-    base = arr.__array_interface__["data"][0] + arr.strides[0] * first
-    addresses = base + arr.strides[0] * np.arange(rows, dtype=np.uintp)
+    rows, stride = arr.shape[0], arr.strides[0]
+    addresses = arr.__array_interface__["data"][0] + stride * np.arange(rows, dtype=np.uintp)
     return (ctypes.c_void_p * rows).from_buffer(addresses)  # keeps `addresses` alive
 
 
@@ -85,15 +84,17 @@ class IsalEngine(EngineBase):
         self._lib.ec_init_tables(k, rows, _u8(coefs), _u8(tables))
         return tables
 
-    def _run(self, tables: np.ndarray, sources: np.ndarray, out_rows: int) -> np.ndarray:
+    def _run(self, tables: ctypes._Pointer, sources: np.ndarray, out: np.ndarray) -> None:  # type: ignore[type-arg]
+        """``out`` = the coding rows behind ``tables`` times ``sources``: ISA-L's encode
+        is a matrix product. Both arrays C-contiguous by rows."""
         k, length = sources.shape
-        out = np.empty((out_rows, length), dtype=np.uint8)
-        self._lib.ec_encode_data(length, k, out_rows, _u8(tables), _row_pointers(sources), _row_pointers(out))
-        return out
+        self._lib.ec_encode_data(length, k, out.shape[0], tables, _row_pointers(sources), _row_pointers(out))
 
     def _multiply(self, coefs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        # ISA-L's encode is a matrix product: coefs are the coding rows, rows the shards.
-        return self._run(self._tables(coefs), np.ascontiguousarray(rows), coefs.shape[0])
+        out = np.empty((coefs.shape[0], rows.shape[1]), dtype=np.uint8)
+        tables = self._tables(coefs)
+        self._run(_u8(tables), np.ascontiguousarray(rows), out)
+        return out
 
     def _encoder(self, k: int, m: int) -> ctypes._Pointer:  # type: ignore[type-arg]
         """The encode tables of a shape, built once and reused for every block of it."""
@@ -109,18 +110,14 @@ class IsalEngine(EngineBase):
         k, length = data.shape
         out = np.empty((m, length), dtype=np.uint8)
         if m:
-            sources = np.ascontiguousarray(data)
-            self._lib.ec_encode_data(length, k, m, self._encoder(k, m), _row_pointers(sources), _row_pointers(out))
+            self._run(self._encoder(k, m), np.ascontiguousarray(data), out)
         return out
 
     def encode_into(self, shards: np.ndarray, k: int) -> None:
-        count, length = shards.shape
+        count = shards.shape[0]
         if count == k:
             return
         if not shards.flags.c_contiguous:
             super().encode_into(shards, k)
             return
-        # Parity is written in place, into the rows after the data.
-        self._lib.ec_encode_data(
-            length, k, count - k, self._encoder(k, count - k), _row_pointers(shards[:k]), _row_pointers(shards, k)
-        )
+        self._run(self._encoder(k, count - k), shards[:k], shards[k:])  # parity in place

@@ -32,6 +32,11 @@ UDP_SEGMENT: Final = 103
 UDP_GRO: Final = 104
 # The kernel takes at most 64 segments in one GSO send.
 GSO_MAX_SEGMENTS: Final = 64
+
+
+def gso_segments(datagram_size: int) -> int:
+    """How many datagrams of a block go in one GSO send (under 64 KB, at most 64)."""
+    return min(GSO_MAX_SEGMENTS, 65000 // datagram_size)
 # Big buffers: a 1080p keyframe is ~1000 datagrams arriving at once.
 SOCKET_BUFFER: Final = 16 * 1024 * 1024
 BIND_INTERVAL_S: Final = 0.2
@@ -185,7 +190,7 @@ class VideoSender:
         size = block.datagram_size
         if self._gso:
             view = memoryview(block.buffer)
-            per_send = min(GSO_MAX_SEGMENTS, 65000 // size) * size
+            per_send = gso_segments(size) * size
             segment = [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", size))]
             try:
                 for off in range(0, len(view), per_send):

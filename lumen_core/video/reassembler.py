@@ -258,30 +258,18 @@ class Reassembler:
         _, flags, k, m, seq, index, frame_size, b, block_count, i, _, pts_ns, host_us = fields
         whole = (len(view) - pos) // size
         st = self.stats
-        frame = self._frames.get(index)
         if index <= self._last_done:
             # The rest of a frame already released or lost: counted, never opened.
-            taken = self._matching(view, pos, size, min(whole, k + m - i), seq, i)
-            st.datagrams += taken
-            st.bytes += taken * size
-            if index in self._recently_lost:
-                st.late += taken
-            else:
-                st.redundant += taken
-            return taken
+            return self._unopened(view, pos, size, min(whole, k + m - i), seq, i, late=index in self._recently_lost)
+        frame = self._frames.get(index)
         if frame is None or frame.key != (frame_size, flags, pts_ns, block_count, host_us):
             return 0
         block = frame.blocks[b]
         shard_len = size - HEADER_SIZE - TAG_SIZE
         if block is None or block.shape != (k, m, shard_len):
             return 0
-        if block.done:
-            # Parity the block did not need.
-            taken = self._matching(view, pos, size, min(whole, k + m - i), seq, i)
-            st.datagrams += taken
-            st.bytes += taken * size
-            st.redundant += taken
-            return taken
+        if block.done:  # parity the block did not need
+            return self._unopened(view, pos, size, min(whole, k + m - i), seq, i, late=False)
         # Whole data shards only, as they land side by side in the frame; and no more
         # than the block still needs, as receive_datagram would drop the rest unopened.
         count = min(whole, block.length // shard_len - i, k - len(block.present))
@@ -317,14 +305,23 @@ class Reassembler:
         write_headers(expected, view[pos : pos + HEADER_SIZE], seq, shard)
         return expected
 
-    def _matching(self, view: memoryview, pos: int, size: int, count: int, seq: int, shard: int) -> int:
-        """How many datagrams from ``pos`` on (at most ``count``, at least 1) carry the
-        headers that follow the first one's in its block."""
-        if count <= 1:
-            return 1
-        rows = np.frombuffer(view, dtype=np.uint8, count=count * size, offset=pos).reshape(count, size)
-        same = (rows[:, :HEADER_SIZE] == self._expected_headers(view, pos, count, seq, shard)).all(axis=1)
-        return count if same.all() else int(same.argmin())
+    def _unopened(self, view: memoryview, pos: int, size: int, count: int, seq: int, shard: int, *, late: bool) -> int:
+        """Count, as late or redundant and without opening them, the datagrams from
+        ``pos`` on (at most ``count``, at least 1) that carry the headers following the
+        first one's in its block; how many that was."""
+        taken = 1
+        if count > 1:
+            rows = np.frombuffer(view, dtype=np.uint8, count=count * size, offset=pos).reshape(count, size)
+            same = (rows[:, :HEADER_SIZE] == self._expected_headers(view, pos, count, seq, shard)).all(axis=1)
+            taken = count if same.all() else int(same.argmin())
+        st = self.stats
+        st.datagrams += taken
+        st.bytes += taken * size
+        if late:
+            st.late += taken
+        else:
+            st.redundant += taken
+        return taken
 
     def handle_timer(self, now_ns: int) -> None:
         expired = [i for i, f in self._frames.items() if now_ns - f.first_ns >= self._frame_timeout_ns]
