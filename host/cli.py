@@ -10,10 +10,13 @@ import socket
 import sys
 from pathlib import Path
 
-from lumen_core import ALPN, __version__
+from lumen_core import PROTOCOL_NAME, __version__
 from lumen_core.errors import IdentityError
 from lumen_core.identity import config_dir, load_or_create_identity
 from lumen_core.trust import format_fingerprint
+from lumen_core.video.config import MAX_SHARD_PAYLOAD
+
+from .options import DEFAULT_PORT, DEFAULT_VIDEO_PORT
 
 log = logging.getLogger("lumen_host")
 
@@ -26,6 +29,23 @@ def _size(text: str) -> tuple[int, int]:
     if w % 2 or h % 2 or not (256 <= w <= 7680 and 144 <= h <= 4320):
         raise argparse.ArgumentTypeError("size must be even, from 256x144 to 7680x4320")
     return w, h
+
+
+def _even_shard(text: str) -> int:
+    value = _ranged(2, MAX_SHARD_PAYLOAD)(text)
+    if value % 2:
+        raise argparse.ArgumentTypeError(f"{value} is odd; shards must have an even size")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86400 * 365:
+        raise argparse.ArgumentTypeError(f"{value} is outside 0..{86400 * 365}")
+    return value
 
 
 def _ranged(lo: int, hi: int):  # type: ignore[no-untyped-def]
@@ -44,7 +64,8 @@ def _ranged(lo: int, hi: int):  # type: ignore[no-untyped-def]
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lumen-host",
-        description=f"Headless {ALPN} host: streams a test pattern or the screen, a tone or desktop audio.",
+        description=f"Headless {PROTOCOL_NAME} host: streams a test pattern or the screen, a tone or desktop audio. "
+                    "Serves lumen's own clients (M3 and later) and this project's.",
     )
     p.add_argument("--version", action="version", version=f"lumen-host {__version__}")
     p.add_argument("--identity", metavar="DIR", type=Path, default=None,
@@ -54,32 +75,45 @@ def build_parser() -> argparse.ArgumentParser:
     net = p.add_argument_group("network")
     net.add_argument("--bind", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1; 0.0.0.0 or :: to accept other machines)")
-    net.add_argument("--port", type=_ranged(1, 65535), default=48100, help="UDP port for QUIC (default 48100)")
-    net.add_argument("--video-port", type=_ranged(0, 65535), default=48101,
-                     help="UDP port for the video plane (default 48101; 0 picks a free one)")
+    net.add_argument("--port", type=_ranged(1, 65535), default=DEFAULT_PORT,
+                     help=f"UDP port for QUIC (default {DEFAULT_PORT}, as lumen's host)")
+    net.add_argument("--video-port", type=_ranged(0, 65535), default=DEFAULT_VIDEO_PORT,
+                     help=f"UDP port the video plane is sent from (default {DEFAULT_VIDEO_PORT}; 0 picks a free "
+                          "one; open it for clients behind a firewall)")
     net.add_argument("--max-sessions", type=_ranged(0, 1 << 30), default=0,
                      help="stop after this many streamed sessions (default 0: serve forever)")
-    net.add_argument("--fec-parity", type=_ranged(0, 200), default=20,
-                     help="FEC parity, %% of data shards (default 20)")
+    net.add_argument("--seconds", type=_seconds, default=0.0, metavar="S",
+                     help="end each session after S seconds of streaming (default 0: when the client leaves)")
+    net.add_argument("--fec-parity", type=_ranged(0, 255), default=20,
+                     help="FEC recovery shards, %% of each block's data shards (default 20)")
+    net.add_argument("--shard-payload", type=_even_shard, default=1200, metavar="BYTES",
+                     help=f"video shard size, even, at most {MAX_SHARD_PAYLOAD} (default 1200: 1264-byte datagrams; "
+                          "lower it for small MTUs)")
     net.add_argument("--pace", type=_ranged(0, 100_000), default=1000, metavar="MBPS",
-                     help="spread each frame's FEC blocks at this rate in Mbit/s (default 1000; 0: no pacing)")
-    net.add_argument("--max-datagram", type=_ranged(256, 1472), default=1400,
-                     help="largest video datagram payload in bytes (default 1400; lower it for small MTUs)")
+                     help="spread each frame's datagrams at this rate in Mbit/s (default 1000; 0: no pacing)")
+    net.add_argument("--no-extensions", action="store_true",
+                     help="speak only lumen M3's base protocol, even to clients that announce extensions")
     video = p.add_argument_group("video")
-    video.add_argument("--source", choices=("pattern", "screen"), default="pattern",
-                       help="test pattern (default) or the X11 screen of $DISPLAY")
+    video.add_argument("--source", choices=("pattern", "screen", "m3-synthetic"), default="pattern",
+                       help="test pattern (default), the X11 screen of $DISPLAY, or lumen M3's synthetic frames "
+                            "(raw 64 KiB test frames an M3 client verifies byte for byte)")
+    video.add_argument("--frames", type=_ranged(1, 1 << 31), default=300,
+                       help="with --source m3-synthetic: frames per session (default 300)")
     video.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")
     video.add_argument("--fps", type=_ranged(1, 240), default=60, help="frame rate (default 60)")
     video.add_argument("--bitrate", type=_ranged(100, 1_000_000), default=20_000, metavar="KBPS",
                        help="video bitrate in kbit/s (default 20000)")
-    video.add_argument("--codec", choices=("h264", "hevc"), default="h264", help="video codec (default h264)")
+    video.add_argument("--codec", choices=("h264", "hevc"), default="h264",
+                       help="preferred codec for clients that negotiate one (default h264); "
+                            "lumen M3's clients always get HEVC")
     audio = p.add_argument_group("audio")
     audio.add_argument("--audio-source", default="tone", metavar="tone|DEVICE",
                        help="a synthetic tone (default) or a sounddevice input, e.g. a PulseAudio monitor")
     audio.add_argument("--tone-hz", type=_ranged(20, 20000), default=440, help="tone frequency (default 440)")
     pads = p.add_argument_group("gamepads")
     pads.add_argument("--rumble-test", action="store_true",
-                      help="send rumble that follows each pad's triggers (left: low motor, right: high)")
+                      help="send rumble that follows each pad's triggers (left: low motor, right: high), "
+                           "and pulse it on every pad seen")
     p.add_argument("--stats-json", type=Path, metavar="FILE", help="write each session's statistics to FILE")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return p
@@ -103,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from .audio import CaptureSource, ToneSource
-    from .server import HostOptions, HostServer
+    from .options import HostOptions
+    from .server import HostServer
 
     log.info("lumen-host %s, fingerprint %s", __version__, format_fingerprint(identity.fingerprint))
     try:
@@ -113,10 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     options = HostOptions(
         bind=args.bind, port=args.port, video_port=args.video_port, max_sessions=args.max_sessions,
-        width=args.size[0], height=args.size[1], fps=args.fps, bitrate_kbps=args.bitrate, codec=args.codec,
-        source=args.source, fec_parity=args.fec_parity, max_datagram=args.max_datagram,
-        rumble_test=args.rumble_test, stats_json=args.stats_json, host_name=socket.gethostname()[:64],
-        pace_mbps=args.pace,
+        seconds=args.seconds, width=args.size[0], height=args.size[1], fps=args.fps, bitrate_kbps=args.bitrate,
+        codec=args.codec, source=args.source, frames=args.frames, fec_parity=args.fec_parity,
+        shard_payload=args.shard_payload, rumble_test=args.rumble_test, stats_json=args.stats_json,
+        host_name=socket.gethostname()[:64], pace_mbps=args.pace, extensions=not args.no_extensions,
     )
     try:
         asyncio.run(HostServer(options, identity, audio).run())

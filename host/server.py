@@ -1,9 +1,10 @@
 """The host's accept loop: one QUIC endpoint serving sessions back to back.
 
 Connections are accepted concurrently (each has its own handshake deadline); at most
-one of them streams at a time, holding the slot from Hello to teardown. After
-``max_sessions`` streamed sessions (0 = no limit) the host stops. A session that fails
-is logged and the loop keeps serving.
+one of them streams at a time, holding the slot from its Hello to its teardown: a
+newcomer meanwhile is refused as busy (M3's host leaves it waiting unanswered instead).
+After ``max_sessions`` streamed sessions (0 = no limit) the host stops. A session that
+fails is logged and the loop keeps serving.
 """
 
 from __future__ import annotations
@@ -12,76 +13,86 @@ import asyncio
 import json
 import logging
 import signal
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
 from aioquic.asyncio import serve
 
-from lumen_core.control import GoodbyeCode
+from lumen_core.control import Hello
+from lumen_core.fec import GF8, GF16
+from lumen_core.fec.gf16 import load_leopard
 from lumen_core.identity import Identity
-from lumen_core.net.quic import server_configuration
+from lumen_core.net.quic import enlarge_socket_buffers, server_configuration
+from lumen_core.session import HostOffer
 
 from .audio import AudioSource
+from .input import InputSink, make_input_sink
+from .options import HostOptions
 from .pads import PadSink, make_pad_sink
-from .session import HostSession
+from .session import HostConnection
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class HostOptions:
-    bind: str = "127.0.0.1"
-    port: int = 48100
-    video_port: int = 48101
-    max_sessions: int = 0
-    width: int = 1280
-    height: int = 720
-    fps: int = 60
-    bitrate_kbps: int = 20_000
-    codec: str = "h264"
-    source: str = "pattern"
-    fec_parity: int = 20
-    max_datagram: int = 1400
-    rumble_test: bool = False
-    stats_json: Path | None = None
-    host_name: str = "lumen host"
-    pace_mbps: int = 1000
-
-
+@dataclass
 class HostServer:
-    def __init__(self, options: HostOptions, identity: Identity, audio_source: AudioSource) -> None:
-        self.options = options
-        self.identity = identity
-        self.audio_source = audio_source
-        self.pad_sink: PadSink | None = None
-        self._active: HostSession | None = None
+    options: HostOptions
+    identity: Identity
+    audio_source: AudioSource
+    pad_sink: PadSink = field(init=False)
+    input_sink: InputSink = field(init=False)
+    # The wall clock minus the monotonic one: every pts is the wall clock (as M3's).
+    wall_offset_ns: int = field(default_factory=lambda: time.time_ns() - time.monotonic_ns())
+
+    def __post_init__(self) -> None:
+        self._active: HostConnection | None = None
         self._sessions_done = 0
         self._results: list[dict[str, object]] = []
         self._done = asyncio.Event()
+        # GF(2^16) as M3's host offers it; GF(2^8) where the Leopard binding is missing.
+        self._scheme = GF16 if load_leopard() is not None else GF8
+        if self._scheme == GF8:
+            log.warning("reed-solomon-leopard is not installed: offering GF(2^8) FEC instead of M3's GF(2^16)")
 
-    # -- the streaming slot ---------------------------------------------------
+    # -- what every client is offered -----------------------------------------------
 
-    async def acquire(self, session: HostSession) -> bool:
-        """Give ``session`` the streaming slot. A previous client that went silent is
-        ended first (and its teardown awaited, so its video port is free); a live one
-        keeps the slot and the newcomer is refused."""
-        active = self._active
-        if active is not None and active is not session:
-            if not active.stale():
-                return False
-            active.end(GoodbyeCode.TIMEOUT, "replaced: client went silent")
-            for _ in range(100):
-                if self._active is not active:
-                    break
-                await asyncio.sleep(0.05)
-            if self._active is not None:
-                return False
-        self._active = session
+    def offer(self, video_port: int | None = None) -> HostOffer:
+        opts = self.options
+        other = "hevc" if opts.codec == "h264" else "h264"
+        mdpb = opts.max_data_per_block
+        if self._scheme == GF8:
+            # GF(2^8) blocks hold at most 255 shards with their parity.
+            mdpb = min(mdpb, 255 * 100 // (100 + opts.fec_parity))
+        return HostOffer(
+            video_port=opts.video_port if video_port is None else video_port,
+            codecs=(opts.codec, other), base_codec="hevc", fec_scheme=self._scheme, fec_percent=opts.fec_parity,
+            max_data_per_block=mdpb, shard_payload=opts.shard_payload,
+            frames=opts.frames if opts.source == "m3-synthetic" else 0, host_name=opts.host_name,
+            bitrate_kbps=opts.bitrate_kbps, extensions=opts.extensions,
+        )
+
+    def choose_mode(self, hello: Hello) -> tuple[int, int, int]:
+        """The mode to stream: the client's, as M3's host echoes it, within --size and --fps
+        (the M3 synthetic source echoes it exactly: it has no pictures to scale)."""
+        opts = self.options
+        if opts.source == "m3-synthetic":
+            return hello.width, hello.height, hello.refresh_hz
+        scale = min(1.0, opts.width / hello.width, opts.height / hello.height)
+        width = max(256, int(hello.width * scale)) & ~1
+        height = max(144, int(hello.height * scale)) & ~1
+        return width, height, max(1, min(hello.refresh_hz or opts.fps, opts.fps))
+
+    # -- the streaming slot ---------------------------------------------------------
+
+    async def acquire(self, connection: HostConnection) -> bool:
+        """Give ``connection`` the streaming slot if nobody holds it."""
+        if self._active is not None and self._active is not connection:
+            return False
+        self._active = connection
         return True
 
-    def release(self, session: HostSession, result: dict[str, object]) -> None:
-        if self._active is session:
+    def release(self, connection: HostConnection, result: dict[str, object]) -> None:
+        if self._active is connection:
             self._active = None
         self._sessions_done += 1
         self._results.append(result)
@@ -90,19 +101,22 @@ class HostServer:
         if self.options.max_sessions and self._sessions_done >= self.options.max_sessions:
             self._done.set()
 
-    # -- running ----------------------------------------------------------------
+    # -- running ----------------------------------------------------------------------
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._done.set)
         self.pad_sink = make_pad_sink(lambda pad, low, high: loop.call_soon_threadsafe(self._rumble, pad, low, high))
-        log.info("gamepads go to the %s sink", self.pad_sink.name)
+        self.input_sink = make_input_sink()
+        log.info("gamepads go to the %s sink; keyboard and mouse to the %s sink", self.pad_sink.name,
+                 self.input_sink.name)
         server = await serve(
             self.options.bind, self.options.port,
             configuration=server_configuration(self.identity),
-            create_protocol=partial(HostSession, host=self),
+            create_protocol=partial(HostConnection, host=self),
         )
+        enlarge_socket_buffers(server._transport)  # aioquic's server holds its transport privately
         log.info("listening on %s udp/%d (QUIC) and udp/%d (video)", self.options.bind, self.options.port,
                  self.options.video_port)
         try:
@@ -110,16 +124,19 @@ class HostServer:
         finally:
             active = self._active
             if active is not None:
-                active.end(GoodbyeCode.NORMAL, "host is shutting down")
+                active.end(reason="host is shutting down")
                 for _ in range(50):  # let its teardown join the media threads
                     if self._active is None:
                         break
                     await asyncio.sleep(0.1)
             server.close()
             self.pad_sink.close()
+            self.input_sink.close()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
     def _rumble(self, pad: int, low: int, high: int) -> None:
         if self._active is not None:
-            self._active.set_rumble(pad, low, high)
+            self._active.core.set_rumble(pad, low, high, self._active.now())
+            self._active.drive()
+

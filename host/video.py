@@ -1,5 +1,13 @@
-"""The host's video pipeline: a source draws frames, an encoder compresses them, and
-the video-plane sender takes them (one thread, "video-encode", paced to the frame rate).
+"""The host's video pipelines, each on one thread paced to the frame rate:
+
+- ``VideoPipeline``: a source draws pictures, an encoder compresses them, the video
+  plane's sender takes the access units ("video-encode");
+- ``SyntheticPipeline``: lumen M3's synthetic source, for interoperability checks: raw
+  64 KiB test frames (no codec) that an M3 client verifies byte for byte ("m3-synthetic").
+
+Every frame carries two times: ``pts_ns``, the host's wall clock at capture (what the
+video header carries, as M3's host does), and ``capture_ns``, the monotonic clock (for
+the host's own processing time). One offset, fixed at start, maps one to the other.
 """
 
 from __future__ import annotations
@@ -36,20 +44,20 @@ class VideoSource(Protocol):
     width: int
     height: int
 
-    def grab(self, number: int, capture_ns: int) -> av.VideoFrame: ...
+    def grab(self, number: int, pts_ns: int) -> av.VideoFrame: ...
 
     def close(self) -> None: ...
 
 
 class PatternVideo:
-    """The synthetic test pattern (lumen_core.pattern): carries frame number and capture time."""
+    """The synthetic test pattern (lumen_core.pattern): carries frame number and pts."""
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
         self._pattern = PatternSource(width, height)
 
-    def grab(self, number: int, capture_ns: int) -> av.VideoFrame:
-        planes = self._pattern.frame(number, capture_ns)
+    def grab(self, number: int, pts_ns: int) -> av.VideoFrame:
+        planes = self._pattern.frame(number, pts_ns)
         frame = av.VideoFrame.from_ndarray(planes.reshape(self.height * 3 // 2, self.width), format="yuv420p")
         frame.colorspace = av.video.reformatter.Colorspace.ITU709
         frame.color_range = av.video.reformatter.ColorRange.MPEG
@@ -71,7 +79,7 @@ class ScreenVideo:
                                   options={"framerate": str(fps), "video_size": f"{width}x{height}", "draw_mouse": "1"})
         self._frames = self._container.decode(video=0)
 
-    def grab(self, number: int, capture_ns: int) -> av.VideoFrame:
+    def grab(self, number: int, pts_ns: int) -> av.VideoFrame:
         frame = next(self._frames)
         return frame.reformat(format="yuv420p", width=self.width, height=self.height)
 
@@ -86,6 +94,9 @@ class EncoderSettings:
     height: int
     fps: int
     bitrate_kbps: int
+    # The longest run without an IDR. Extended-mode clients ask for one after a loss,
+    # so 10 s; an M3 client cannot, so it gets one every 2 s to recover from.
+    gop_s: float = 10.0
 
 
 def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = None) -> tuple[av.CodecContext, str]:
@@ -106,8 +117,7 @@ def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = N
         # Say what the pictures are (BT.709, limited range) in the stream's VUI, so the
         # client converts with the right matrix rather than guessing from the size.
         ctx.colorspace, ctx.color_primaries, ctx.color_trc, ctx.color_range = 1, 1, 1, 1
-        # IDR only on request (a client's keyframe request) or every 10 s at most.
-        ctx.gop_size = settings.fps * 10
+        ctx.gop_size = max(1, round(settings.fps * settings.gop_s))
         if name == "libx264":
             ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "forced-idr": "1"}
         elif name == "libx265":
@@ -126,11 +136,15 @@ def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = N
 class VideoPipeline:
     """Source -> encoder -> ``sink``, one frame per 1/fps, on thread "video-encode"."""
 
-    def __init__(self, source: VideoSource, settings: EncoderSettings, sink: Callable[[EncodedFrame], None]) -> None:
+    def __init__(
+        self, source: VideoSource, settings: EncoderSettings, sink: Callable[[EncodedFrame], None],
+        wall_offset_ns: int, encoders: Sequence[str] | None = None,
+    ) -> None:
         self._source = source
+        self._wall_offset_ns = wall_offset_ns
         self._settings = settings
         self._sink = sink
-        self._encoder, self.encoder_name = open_encoder(settings)
+        self._encoder, self.encoder_name = open_encoder(settings, encoders)
         self._keyframe = threading.Event()
         self._keyframe.set()  # the first frame is an IDR anyway; say so to the packetizer
         self._stop = threading.Event()
@@ -169,7 +183,8 @@ class VideoPipeline:
             # A late frame is not made up for: skip to the next slot (latency over rate).
             due = max(due + interval_ns, now - interval_ns)
             capture_ns = time.monotonic_ns()
-            frame = self._source.grab(number, capture_ns)
+            pts_ns = capture_ns + self._wall_offset_ns
+            frame = self._source.grab(number, pts_ns)
             frame.pts = number
             idr = self._keyframe.is_set()
             if idr:
@@ -185,4 +200,63 @@ class VideoPipeline:
             keyframe = any(p.is_keyframe for p in packets)
             self.frames += 1
             self.keyframes += keyframe
-            self._sink(EncodedFrame(data=data, keyframe=keyframe, pts_ns=capture_ns))
+            self._sink(EncodedFrame(data=data, keyframe=keyframe, pts_ns=pts_ns, capture_ns=capture_ns))
+
+
+SYNTHETIC_FRAME_BYTES = 65536
+SYNTHETIC_INTERVAL_NS = 16_000_000  # M3's host sleeps 1000 // 60 ms after each frame
+
+
+def synthetic_frame(index: int, length: int = SYNTHETIC_FRAME_BYTES) -> bytes:
+    """M3's test frame: bytes 0..3 the index (u32 LE), byte i >= 4 is (index + i) mod 256."""
+    body = bytes((index + i) & 0xFF for i in range(256)) * (length // 256 + 1)
+    return (index & 0xFFFFFFFF).to_bytes(4, "little") + body[4:length]
+
+
+class SyntheticPipeline:
+    """M3's synthetic source: ``frames`` raw test frames, one every 16 ms, each flagged
+    as a keyframe (user_flags 0x05), then ``on_done``. Its Welcome announces ``frames``,
+    so an M3 client checks every byte and stops after the last."""
+
+    encoder_name = "none (M3 synthetic frames)"
+
+    def __init__(self, frames: int, sink: Callable[[EncodedFrame], None], wall_offset_ns: int,
+                 on_done: Callable[[], None]) -> None:
+        self._count = frames
+        self._sink = sink
+        self._wall_offset_ns = wall_offset_ns
+        self._on_done = on_done
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="m3-synthetic", daemon=True)
+        self.frames = 0
+        self.keyframes = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request_keyframe(self) -> None:
+        pass  # every synthetic frame stands alone
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self) -> None:
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def encode_p50_ms(self) -> float:
+        return 0.0
+
+    def _run(self) -> None:
+        for index in range(self._count):
+            if self._stop.is_set():
+                return
+            capture_ns = time.monotonic_ns()
+            data = synthetic_frame(index)
+            self._sink(EncodedFrame(data=data, keyframe=True, pts_ns=capture_ns + self._wall_offset_ns,
+                                    capture_ns=capture_ns))
+            self.frames += 1
+            self.keyframes += 1
+            self._stop.wait(SYNTHETIC_INTERVAL_NS / 1e9)
+        if not self._stop.is_set():
+            self._on_done()

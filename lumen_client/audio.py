@@ -1,6 +1,7 @@
 """The client's audio path: Opus packets in, PCM out, losses concealed.
 
-Headless sessions decode and count (the rate is part of the stats); the desktop
+lumen/1 audio is Opus at 48 kHz, stereo, 5 ms (240 samples) per datagram, in both
+modes. Headless sessions decode and count (the rate is part of the stats); the desktop
 client adds an output device behind the same receiver.
 """
 
@@ -15,6 +16,7 @@ from lumen_core.datagrams import AudioPacket
 
 RATE: Final = 48000
 CHANNELS: Final = 2
+FRAME_SAMPLES: Final = 240
 # A burst of loss longer than this is not concealed packet by packet: after 20 ms of
 # made-up audio, silence is the honest answer.
 MAX_CONCEALED: Final = 4
@@ -23,9 +25,8 @@ PcmSink = Callable[[bytes], None]
 
 
 class AudioReceiver:
-    def __init__(self, frame_samples: int, sink: PcmSink | None = None) -> None:
+    def __init__(self, sink: PcmSink | None = None) -> None:
         self._decoder = opus.Decoder(RATE, CHANNELS)
-        self._frame_samples = frame_samples
         self._sink = sink
         self._next_seq: int | None = None
         self.packets = 0
@@ -41,14 +42,15 @@ class AudioReceiver:
                 return
             self.lost += gap
             for _ in range(min(gap, MAX_CONCEALED)):
-                self._play(self._decoder.decode(b"", self._frame_samples))
+                self._play(self._decoder.decode(b"", FRAME_SAMPLES))
                 self.concealed += 1
         self._next_seq = (packet.seq + 1) & 0xFFFFFFFF
         self.packets += 1
         try:
-            pcm = self._decoder.decode(packet.payload, self._frame_samples)
+            # An empty payload is legal (M3): it is a lost frame to conceal.
+            pcm = self._decoder.decode(packet.payload, FRAME_SAMPLES)
         except opus.OpusError:
-            pcm = self._decoder.decode(b"", self._frame_samples)
+            pcm = self._decoder.decode(b"", FRAME_SAMPLES)
             self.concealed += 1
         self._play(pcm)
 

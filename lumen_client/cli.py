@@ -21,12 +21,12 @@ import signal
 import sys
 from pathlib import Path
 
-from lumen_core import ALPN, __version__
+from lumen_core import PROTOCOL_NAME, __version__
+from lumen_core.control.base import DEFAULT_PORT
 from lumen_core.errors import PinError
 from lumen_core.trust import format_fingerprint, parse_pin
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNTRUSTED = 1, 2, 3
-DEFAULT_PORT = 48100
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -51,7 +51,8 @@ def _size(text: str) -> tuple[int, int]:
 def build_parser() -> argparse.ArgumentParser:
     """The desktop application's arguments (``stream`` has its own parser)."""
     parser = argparse.ArgumentParser(
-        prog="lumen-client", description=f"Client of the {ALPN} streaming protocol.",
+        prog="lumen-client", description=f"Client of the {PROTOCOL_NAME} streaming protocol: streams from "
+                                        "lumen's hosts (M3 and later) and from lumen-host.",
         epilog="Also: lumen-client stream HOST --headless ...; lumen-client bench e2e",
     )
     parser.add_argument("--version", action="version", version=f"lumen-client {__version__}")
@@ -83,6 +84,8 @@ def build_stream_parser() -> argparse.ArgumentParser:
     stream.add_argument("--decoder", choices=("auto", "hardware", "software"), default="auto",
                         help="video decoder: hardware (VAAPI, then CUDA) or software; auto tries in that order")
     stream.add_argument("--no-gamepads", action="store_true", help="do not forward gamepads")
+    stream.add_argument("--no-extensions", action="store_true",
+                        help="speak only lumen M3's base protocol, even to a host that offers extensions")
     stream.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     stream.add_argument("--fullscreen", action="store_true", help="without --headless: stream full screen")
     return stream
@@ -159,7 +162,7 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
 
     options = StreamOptions(host=host, port=port, pin=pin, duration_s=args.duration, width=args.size[0],
                             height=args.size[1], fps=args.fps, codecs=tuple(args.codec or ("h264", "hevc")),
-                            decoder=args.decoder)
+                            decoder=args.decoder, extensions=not args.no_extensions)
     session = StreamSession(options, TrustStore(), first_use)
     poller = None if args.no_gamepads else _start_pads(session)
     loop = asyncio.get_running_loop()
@@ -180,7 +183,8 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
     if args.stats_json is not None:
         args.stats_json.write_text(json.dumps(stats, indent=2))
     lat = (stats.get("latency_ms") or {}).get("capture_to_decoded") or {}
-    print(f"lumen-client: {stats['frames_decoded']} frames decoded ({stats['decoder']}), "
+    print(f"lumen-client: {result.mode} mode, {stats['codec'] or 'no video'}; "
+          f"{stats['frames_decoded']} frames decoded ({stats['decoder']}), "
           f"{stats['frames_lost']} lost, {stats['frames_recovered']} recovered by FEC, "
           f"audio {stats['audio_packets_per_s']} packets/s, capture->decoded p50 {lat.get('p50', '-')} ms; "
           f"{result.end_reason}", file=sys.stderr)

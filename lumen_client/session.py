@@ -1,8 +1,12 @@
 """A client session: connect, establish trust, stream, report.
 
-``StreamSession`` wires the pieces: the QUIC protocol (control and side planes, on the
-asyncio loop), the video receiver and decoder (threads), audio, pads. The headless CLI
-and the desktop client both drive it; ``run`` returns a ``SessionResult``.
+``StreamSession`` owns the pieces of one session: the QUIC connection (control stream
+and side planes on the asyncio loop, driven by the sans-IO lumen_core.session core),
+the video socket, receiver and decoder (threads), audio, pads. The headless CLI, the
+desktop client and ``--input-test`` all drive it; ``run`` returns a ``SessionResult``.
+
+It speaks to lumen's hosts in base mode (M3's protocol: the host's Welcome carries no
+extension block) and to this project's host in extended mode; ``result.mode`` says which.
 
 Trust (fail closed): with a pin, the host's fingerprint must equal it. Without one, a
 stored pin must match; with neither, ``trust_first_use`` decides (the headless client
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import platform
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,43 +28,35 @@ from typing import Any, Final
 
 from aioquic.asyncio import connect
 
-from lumen_core import PROTOCOL_VERSION
-from lumen_core.control import (
-    Config,
-    Goodbye,
-    GoodbyeCode,
-    Hello,
-    KeyEvent,
-    KeyframeRequest,
-    Message,
-    MouseButtonEvent,
-    PadArrival,
-    PadRemoval,
-    Ping,
-    Pong,
-    StatsReport,
-)
-from lumen_core.datagrams import AudioPacket, Datagram, MouseMotion, MouseScroll, Rumble
+from lumen_core.control import GoodbyeCode, StatsReport
+from lumen_core.control.base import DEFAULT_PORT
+from lumen_core.datagrams import InputEvent
 from lumen_core.errors import LumenError
 from lumen_core.gamepad import PadState
+from lumen_core.input import SCROLL_HORIZONTAL, Kind
 from lumen_core.net.handoff import LatestSlot
-from lumen_core.net.quic import LumenProtocol, client_configuration
-from lumen_core.net.video import VideoReceiver
-from lumen_core.pad_sender import PadSender
+from lumen_core.net.quic import SessionProtocol, client_configuration
+from lumen_core.net.video import VideoReceiver, open_video_socket
+from lumen_core.session import ClientOptions, ClientSession
+from lumen_core.session.events import (
+    AudioReceived,
+    FrameTimingReceived,
+    RumbleReceived,
+    SessionEnded,
+    Streaming,
+)
 from lumen_core.trust import format_fingerprint, pin_matches
 from lumen_core.video import FrameReady
 
 from .audio import AudioReceiver
-from .stats import ClockOffset
+from .stats import HostTimes
 from .trust_store import TrustStore
 from .video_decoder import DecoderThread, PictureSink
 
 log = logging.getLogger(__name__)
 
-PING_INTERVAL_S: Final = 0.5
-STATS_INTERVAL_S: Final = 1.0
 CONNECT_TIMEOUT_S: Final = 10.0
-CONFIG_TIMEOUT_S: Final = 10.0
+WELCOME_TIMEOUT_S: Final = 10.0
 
 
 class TrustError(Exception):
@@ -90,7 +87,7 @@ class SessionError(Exception):
 @dataclass
 class StreamOptions:
     host: str
-    port: int = 48100
+    port: int = DEFAULT_PORT
     pin: str | None = None
     duration_s: float | None = None
     width: int = 1920
@@ -99,6 +96,7 @@ class StreamOptions:
     codecs: tuple[str, ...] = ("h264", "hevc")
     decoder: str = "auto"
     bitrate_kbps: int | None = None  # None: the host's default
+    extensions: bool = True  # False: speak M3's base protocol only, as lumen's own clients do
     client_name: str = field(default_factory=lambda: f"lumen-client on {platform.node()}"[:64])
 
 
@@ -106,27 +104,22 @@ class StreamOptions:
 class SessionResult:
     host_fingerprint: str = ""
     trusted_by: str = ""  # "pin", "stored pin" or "first use"
+    mode: str = ""  # "base" (an M3 host) or "extended"
     config: dict[str, Any] | None = None
     end_reason: str = ""
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-class ClientProtocol(LumenProtocol):
-    def __init__(self, *args: Any, session: StreamSession, **kwargs: Any) -> None:
+class ClientConnection(SessionProtocol):
+    def __init__(self, *args: Any, stream: StreamSession, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.session = session
+        self.stream = stream
 
     def on_handshake(self) -> None:
-        self.session.on_handshake(self)
+        self.stream.on_handshake(self)
 
-    def on_message(self, msg: Message) -> None:
-        self.session.on_message(msg)
-
-    def on_datagram(self, dgram: Datagram) -> None:
-        self.session.on_datagram(dgram)
-
-    def on_closed(self, reason: str) -> None:
-        self.session.on_closed(reason)
+    def on_terminated(self, code: int, reason: str) -> None:
+        self.stream.on_terminated(code, reason)
 
 
 class StreamSession:
@@ -140,29 +133,27 @@ class StreamSession:
         on_audio: Callable[[bytes], None] | None = None,
     ) -> None:
         self.options = options
-        self._on_audio = on_audio
         self._store = trust_store
         self._trust_first_use = trust_first_use
         self._on_picture = on_picture
         self._on_rumble = on_rumble
+        self._on_audio = on_audio
         self.result = SessionResult()
-        self.clock = ClockOffset()
-        self._proto: ClientProtocol | None = None
+        self.core: ClientSession | None = None
+        self._proto: ClientConnection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._config_received = asyncio.Event()
+        self._streaming = asyncio.Event()
         self._ended = asyncio.Event()
         self._error: Exception | None = None
+        self._video_socket: socket.socket | None = None
         self._receiver: VideoReceiver | None = None
         self._decoder: DecoderThread | None = None
         self._audio: AudioReceiver | None = None
         self._frames: LatestSlot[FrameReady] | None = None
-        self._pads = PadSender()
-        self._ping_token = 0
-        self._pings: dict[int, int] = {}
-        self._keyframe_requests = 0
-        self._last_keyframe_request = 0.0
+        self.host_times = HostTimes()
         self.rumble_messages = 0
         self.rumble: dict[int, tuple[int, int]] = {}
+        self.keyframes_wanted = 0  # asked for by the decoder (sent only in extended mode)
         self._started = 0.0
         self._first_audio: float | None = None
 
@@ -172,69 +163,64 @@ class StreamSession:
         """Connect and stream until the duration ends, the host leaves, or stop()."""
         self._loop = asyncio.get_running_loop()
         opts = self.options
+        # Bound before Hello: Start carries this port, and video may follow it at once.
+        self._video_socket = open_video_socket(("::" if ":" in opts.host else "0.0.0.0", 0))
+        self.core = ClientSession(ClientOptions(
+            width=opts.width, height=opts.height, refresh_hz=opts.fps,
+            video_port=self._video_socket.getsockname()[1], codecs=opts.codecs,
+            client_name=opts.client_name, bitrate_kbps=opts.bitrate_kbps, extensions=opts.extensions,
+            handshake_timeout_s=WELCOME_TIMEOUT_S, wall_offset_ns=time.time_ns() - time.monotonic_ns(),
+        ), stats_source=self._stats_report)
         try:
-            async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                connection = connect(opts.host, opts.port, configuration=client_configuration(),
-                                     create_protocol=partial(ClientProtocol, session=self))
-                proto = await connection.__aenter__()
-        except TimeoutError:
-            raise SessionError(f"no answer from {opts.host}:{opts.port} within {CONNECT_TIMEOUT_S:.0f} s") from None
-        except OSError as exc:
-            raise SessionError(f"cannot reach {opts.host}:{opts.port}: {exc.strerror or exc}") from None
-        except ConnectionError as exc:
-            raise SessionError(self._error_text(exc)) from None
-        try:
-            if self._error is not None:
-                raise self._error
-            await self._stream(proto)  # type: ignore[arg-type]
+            try:
+                async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                    connection = connect(opts.host, opts.port, configuration=client_configuration(),
+                                         create_protocol=partial(ClientConnection, stream=self))
+                    await connection.__aenter__()
+            except TimeoutError:
+                raise SessionError(f"no answer from {opts.host}:{opts.port} within {CONNECT_TIMEOUT_S:.0f} s "
+                                   "(is lumen-host running there, and udp/" + f"{opts.port} open?)") from None
+            except OSError as exc:
+                raise SessionError(f"cannot reach {opts.host}:{opts.port}: {exc.strerror or exc}") from None
+            except ConnectionError as exc:
+                raise self._error or SessionError(f"connection to {opts.host}:{opts.port} failed: {exc}") from None
+            try:
+                if self._error is not None:
+                    raise self._error
+                await self._stream()
+            finally:
+                await self._teardown()
+                await connection.__aexit__(None, None, None)
         finally:
-            await self._teardown()
-            await connection.__aexit__(None, None, None)
+            if self._receiver is None and self._video_socket is not None:
+                self._video_socket.close()
         if self._error is not None:
             raise self._error
         return self.result
 
-    def _error_text(self, exc: BaseException) -> str:
-        if self._error is not None:
-            return str(self._error)
-        return f"connection to {self.options.host}:{self.options.port} failed: {exc}"
-
-    async def _stream(self, proto: ClientProtocol) -> None:
-        opts = self.options
-        try:
-            async with asyncio.timeout(CONFIG_TIMEOUT_S):
-                await asyncio.wait({asyncio.ensure_future(self._config_received.wait()),
-                                    asyncio.ensure_future(self._ended.wait())},
-                                   return_when=asyncio.FIRST_COMPLETED)
-        except TimeoutError:
-            raise SessionError("the host did not answer Hello") from None
-        if not self._config_received.is_set():
-            raise self._error or SessionError(f"the host ended the session: {self.result.end_reason}")
+    async def _stream(self) -> None:
+        await asyncio.wait({asyncio.ensure_future(self._streaming.wait()), asyncio.ensure_future(self._ended.wait())},
+                           return_when=asyncio.FIRST_COMPLETED)
+        if not self._streaming.is_set():
+            raise self._error or SessionError(self.result.end_reason or "the host ended the session")
         self._started = time.monotonic()
-        tasks = [asyncio.ensure_future(self._pinger(proto)), asyncio.ensure_future(self._reporter(proto)),
-                 asyncio.ensure_future(self._pad_resender(proto))]
-        try:
-            if opts.duration_s is None:
-                await self._ended.wait()
-            else:
-                try:
-                    async with asyncio.timeout(opts.duration_s):
-                        await self._ended.wait()
-                except TimeoutError:
-                    self.result.end_reason = "duration reached"
-        finally:
-            for task in tasks:
-                task.cancel()
-        if not proto.closed:
-            proto.goodbye(GoodbyeCode.NORMAL, "client done")
+        duration = self.options.duration_s
+        if duration is None:
+            await self._ended.wait()
+        else:
+            try:
+                async with asyncio.timeout(duration):
+                    await self._ended.wait()
+            except TimeoutError:
+                self.result.end_reason = "duration reached"
+        core, proto = self.core, self._proto
+        if core is not None and proto is not None and not core.ended:
+            core.close(proto.now(), "client done")
+            proto.drive()
 
     def stop(self) -> None:
         """Any thread: end the session."""
-        if self._loop is not None and not self._loop.is_closed():
-            try:
-                self._loop.call_soon_threadsafe(self._finish, "stopped by the user")
-            except RuntimeError:
-                pass  # the loop closed in between: the session is over anyway
+        self.call_soon(self._finish, "stopped by the user")
 
     def _finish(self, reason: str) -> None:
         if not self._ended.is_set():
@@ -254,9 +240,9 @@ class StreamSession:
             if part is not None:
                 part.join()
 
-    # -- protocol events (event loop thread) -------------------------------------
+    # -- connection events (event loop thread) -------------------------------------
 
-    def on_handshake(self, proto: ClientProtocol) -> None:
+    def on_handshake(self, proto: ClientConnection) -> None:
         self._proto = proto
         observed = proto.peer_fingerprint() or ""
         self.result.host_fingerprint = observed
@@ -265,15 +251,17 @@ class StreamSession:
             self._check_trust(host_key, observed)
         except (TrustError, LumenError, OSError) as exc:  # a broken trust store fails closed too
             self._error = exc if isinstance(exc, TrustError) else TrustError(str(exc))
-            proto.close(error_code=0x100 + GoodbyeCode.PROTOCOL_ERROR, reason_phrase="host not trusted")
+            proto.close_now(GoodbyeCode.PROTOCOL_ERROR, "host not trusted")
             self._finish("host not trusted")
             return
-        opts = self.options
-        proto.send_message(Hello(
-            protocol_version=PROTOCOL_VERSION, client_name=opts.client_name, codecs=opts.codecs,
-            max_width=opts.width, max_height=opts.height, max_fps=opts.fps, audio_channels=2,
-            bitrate_kbps=opts.bitrate_kbps,
-        ))
+        assert self.core is not None
+        proto.attach(self.core, self._on_core_event)
+        self.core.connect(proto.now())
+        proto.drive()
+
+    def on_terminated(self, code: int, reason: str) -> None:
+        if self.core is None or self._proto is None or self._proto.session is None:
+            self._finish(reason or f"connection closed (code {code})")
 
     def _check_trust(self, host_key: str, observed: str) -> None:
         shown = format_fingerprint(observed)
@@ -302,127 +290,158 @@ class StreamSession:
         self._store.put(host_key, observed)
         self.result.trusted_by = "first use"
 
-    def on_message(self, msg: Message) -> None:
-        if isinstance(msg, Config):
-            self._configure(msg)
-        elif isinstance(msg, Pong):
-            sent = self._pings.pop(msg.token, None)
-            if sent is not None:
-                self.clock.add(sent, msg.peer_time_ns, time.monotonic_ns())
-        elif isinstance(msg, Ping):
-            assert self._proto is not None
-            self._proto.send_message(Pong(token=msg.token, ping_sent_ns=msg.sent_ns, peer_time_ns=time.monotonic_ns()))
-        elif isinstance(msg, Goodbye):
-            self.result.end_reason = f"host: {msg.reason or msg.code}"
-            if msg.code not in (GoodbyeCode.NORMAL,) and not self._config_received.is_set():
-                self._error = SessionError(f"the host refused the session: {msg.reason or msg.code}")
-            self._finish(self.result.end_reason)
+    def _on_core_event(self, event: object) -> None:
+        if isinstance(event, Streaming):
+            self._configure(event)
+        elif isinstance(event, AudioReceived):
+            if self._audio is not None:
+                if self._first_audio is None:
+                    self._first_audio = time.monotonic()
+                self._audio.receive(event.packet)
+        elif isinstance(event, RumbleReceived):
+            self.rumble_messages += 1
+            self.rumble[event.pad] = (event.low, event.high)
+            if self._on_rumble is not None:
+                self._on_rumble(event.pad, event.low, event.high)
+        elif isinstance(event, FrameTimingReceived):
+            self.host_times.put(event.frame_index, event.host_us)
+        elif isinstance(event, SessionEnded):
+            self.result.end_reason = self.result.end_reason or event.reason
+            if event.error and not self._streaming.is_set():
+                self._error = SessionError(event.reason)
+            self._finish(event.reason)
 
-    def _configure(self, config: Config) -> None:
-        if self._config_received.is_set():
-            return
-        if config.codec not in self.options.codecs:
-            self._error = SessionError(f"the host chose {config.codec}, which this client did not offer")
-            self._finish("bad config")
-            return
+    def _configure(self, event: Streaming) -> None:
+        assert self._video_socket is not None and self._proto is not None and self.core is not None
+        welcome, ext = event.welcome, event.extension
+        self.result.mode = event.mode.name
         self.result.config = {
-            "codec": config.codec, "width": config.width, "height": config.height, "fps": config.fps,
-            "bitrate_kbps": config.bitrate_kbps, "fec_parity_percent": config.fec_parity_percent,
-            "host_name": config.host_name,
+            "mode": event.mode.name, "codec": event.codec or "from the bitstream", "width": welcome.width,
+            "height": welcome.height, "fps": welcome.refresh_hz,
+            "fec": f"{'gf16' if welcome.fec_scheme else 'gf8'} {welcome.fec_percent} %",
+            "shard_payload": welcome.shard_payload, "encrypted": welcome.encrypt, "video_port": welcome.udp_port,
+            "host_name": ext.host_name if ext else None, "bitrate_kbps": ext.bitrate_kbps if ext else None,
         }
+        peer = self._proto.peer_address()
+        host_ip = peer[0] if peer else self.options.host
         frames: LatestSlot[FrameReady] = LatestSlot()
         self._frames = frames
         loop = self._loop
         assert loop is not None
-        request = partial(loop.call_soon_threadsafe, self._request_keyframe)
-        self._decoder = DecoderThread(config.codec, frames, self.clock, request, self._on_picture, self.options.decoder)
-        self._receiver = VideoReceiver((self.options.host, config.video_port), config.video_key, frames,
-                                       lambda _last: request())
-        self._audio = AudioReceiver(config.audio_frame_samples, self._on_audio)
+        self._decoder = DecoderThread(
+            event.codec, frames, self.core.clock, partial(loop.call_soon_threadsafe, self._request_keyframe),
+            self._on_picture, self.options.decoder, self.host_times,
+            waits_for_host_keyframe=not event.mode.keyframe_requests,
+        )
+        self._receiver = VideoReceiver(self._video_socket, (host_ip, welcome.udp_port), event.video, frames,
+                                       binds=event.mode.binds)
+        self._audio = AudioReceiver(self._on_audio)
         self._decoder.start()
         self._receiver.start()
-        self._config_received.set()
+        self._streaming.set()
 
     def _request_keyframe(self) -> None:
-        now = time.monotonic()
-        if now - self._last_keyframe_request < 0.1 or self._proto is None:
-            return  # the reassembler and decoder may both ask for the same loss
-        self._last_keyframe_request = now
-        self._keyframe_requests += 1
-        self._proto.send_message(KeyframeRequest())
+        self.keyframes_wanted += 1
+        core, proto = self.core, self._proto
+        if core is not None and proto is not None:
+            last = self._decoder.last_decoded if self._decoder is not None else None
+            if core.request_keyframe(proto.now(), last):
+                proto.drive()
 
-    def on_datagram(self, dgram: Datagram) -> None:
-        if isinstance(dgram, AudioPacket) and self._audio is not None:
-            if self._first_audio is None:
-                self._first_audio = time.monotonic()
-            self._audio.receive(dgram)
-        elif isinstance(dgram, Rumble):
-            self.rumble_messages += 1
-            self.rumble[dgram.pad] = (dgram.low, dgram.high)
-            if self._on_rumble is not None:
-                self._on_rumble(dgram.pad, dgram.low, dgram.high)
+    def _stats_report(self) -> StatsReport:
+        rx, dec = self._receiver, self._decoder
+        p50 = dec.decode_time.percentiles_ms() if dec else None
+        return StatsReport(
+            frames_received=rx.stats.frames_completed if rx else 0,
+            frames_recovered=rx.stats.frames_recovered if rx else 0,
+            frames_lost=(rx.stats.frames_dropped if rx else 0) + (dec.dropped if dec else 0),
+            frames_decoded=dec.decoded if dec else 0,
+            decode_time_us=int((p50["p50"] if p50 else 0) * 1000),
+            keyframe_requests=self.core.keyframe_requests if self.core else 0,
+            audio_packets=self._audio.packets if self._audio else 0,
+        )
 
-    def on_closed(self, reason: str) -> None:
-        self._finish(self.result.end_reason or reason)
+    # -- what the person does (event loop thread; other threads use call_soon) --------
 
-    # -- gamepads ------------------------------------------------------------------
+    def _act(self, action: Callable[[ClientSession, float], None]) -> None:
+        core, proto = self.core, self._proto
+        if core is not None and proto is not None and core.streaming:
+            action(core, proto.now())
+            proto.drive()
 
-    def pad_arrived(self, pad: int, name: str, kind: int = 0, buttons: int = 0, capabilities: int = 1) -> None:
-        """Event loop thread (use call_soon_threadsafe from others)."""
-        if self._proto is not None:
-            self._proto.send_message(PadArrival(pad=pad, kind=kind, buttons=buttons, capabilities=capabilities,
-                                                name=name[:128]))
+    def pad_arrived(self, pad: int, name: str) -> None:
+        self._act(lambda core, now: core.pad_arrived(pad, name, now))
 
     def pad_removed(self, pad: int) -> None:
-        self._pads.remove(pad)
-        if self._proto is not None:
-            self._proto.send_message(PadRemoval(pad=pad))
+        self._act(lambda core, now: core.pad_removed(pad, now))
 
     def set_pad_state(self, pad: int, state: PadState) -> None:
-        """Event loop thread: send the change of ``pad`` to ``state``."""
-        if self._proto is None:
-            return
-        for data in self._pads.update(pad, state, time.monotonic_ns()):
-            self._proto.send_datagram(data)
+        self._act(lambda core, now: core.set_pad(pad, state, now))
 
-    # -- keyboard and mouse (event loop thread; others use call_soon) ---------------
-
-    def send_key(self, keycode: int, down: bool, modifiers: int) -> None:
-        if self._proto is not None and 0 < keycode <= 0x2FF:
-            self._proto.send_message(KeyEvent(keycode=keycode, down=down, modifiers=modifiers & 0xF))
+    def send_key(self, vk: int, down: bool) -> None:
+        """A key by its Windows virtual-key code (lumen/1's key codes)."""
+        if 0 < vk <= 0xFF:
+            event = InputEvent(kind=Kind.KEY_DOWN if down else Kind.KEY_UP, code=vk)
+            self._act(lambda core, now: core.send_input(event, now))
 
     def send_mouse_button(self, button: int, down: bool) -> None:
-        if self._proto is not None and 1 <= button <= 5:
-            self._proto.send_message(MouseButtonEvent(button=button, down=down))
+        """1 left, 2 middle, 3 right, 4 back (X1), 5 forward (X2)."""
+        if 1 <= button <= 5:
+            event = InputEvent(kind=Kind.MOUSE_BUTTON_DOWN if down else Kind.MOUSE_BUTTON_UP, code=button)
+            self._act(lambda core, now: core.send_input(event, now))
 
     def send_mouse_motion(self, dx: int, dy: int) -> None:
-        if self._proto is not None:
-            clamp = lambda v: max(-32768, min(32767, v))  # noqa: E731
-            self._proto.send_datagram(MouseMotion(dx=clamp(dx), dy=clamp(dy)).encode())
+        event = InputEvent(kind=Kind.MOUSE_MOVE, x=dx, y=dy)
+        self._act(lambda core, now: core.send_input(event, now))
+
+    def send_mouse_position(self, x: int, y: int, width: int, height: int) -> None:
+        """The pointer at (x, y) of a width x height picture (absolute mouse)."""
+        if width > 0 and height > 0:
+            event = InputEvent(kind=Kind.MOUSE_MOVE_ABS, x=x, y=y, flags=(width << 16) | height)
+            self._act(lambda core, now: core.send_input(event, now))
 
     def send_scroll(self, vertical: int, horizontal: int) -> None:
-        if self._proto is not None:
-            clamp = lambda v: max(-32768, min(32767, v))  # noqa: E731
-            self._proto.send_datagram(MouseScroll(vertical=clamp(vertical), horizontal=clamp(horizontal)).encode())
+        """Wheel motion in 120ths of a detent: positive = up, positive = left."""
+        for amount, code in ((vertical, 0), (horizontal, SCROLL_HORIZONTAL)):
+            if amount:
+                event = InputEvent(kind=Kind.MOUSE_SCROLL, code=code, x=amount)
+                self._act(lambda core, now, event=event: core.send_input(event, now))  # type: ignore[misc]
+
+    # -- facts for the overlay and the application (any thread) -----------------------
 
     @property
     def streaming(self) -> bool:
-        return self._config_received.is_set()
+        return self._streaming.is_set()
+
+    @property
+    def mode(self) -> str:
+        return self.result.mode
 
     def counters(self) -> dict[str, int]:
-        """Cheap running totals for a live overlay (any thread)."""
+        """Cheap running totals for a live overlay."""
         rx, dec = self._receiver, self._decoder
         return {
-            "frames_received": rx.stats.frames_complete if rx else 0,
+            "frames_received": rx.stats.frames_completed if rx else 0,
             "frames_decoded": dec.decoded if dec else 0,
-            "frames_lost": rx.stats.frames_lost if rx else 0,
+            "frames_lost": (rx.stats.frames_dropped if rx else 0) + (dec.dropped if dec else 0),
             "frames_recovered": rx.stats.frames_recovered if rx else 0,
-            "video_bytes": rx.stats.bytes if rx else 0,
+            "video_bytes": rx.stats.datagram_bytes if rx else 0,
         }
 
     @property
     def decoder_backend(self) -> str:
         return self._decoder.backend if self._decoder else "-"
+
+    @property
+    def waiting_for_keyframe(self) -> bool:
+        """The picture is frozen until a keyframe arrives (after a loss, in base mode)."""
+        return self._decoder.waiting_for_keyframe if self._decoder else False
+
+    @property
+    def clock(self):  # type: ignore[no-untyped-def]
+        """The host clock offset (lumen_core.clock.ClockOffset)."""
+        assert self.core is not None
+        return self.core.clock
 
     def set_rumble_handler(self, handler: Callable[[int, int, int], None] | None) -> None:
         """Where the host's rumble goes (pad, low, high); called on the event loop thread."""
@@ -434,66 +453,45 @@ class StreamSession:
             try:
                 self._loop.call_soon_threadsafe(fn, *args)
             except RuntimeError:
-                pass
-
-    # -- periodic ------------------------------------------------------------------
-
-    async def _pinger(self, proto: ClientProtocol) -> None:
-        while True:
-            self._ping_token = (self._ping_token + 1) & 0xFFFFFFFF
-            sent = time.monotonic_ns()
-            self._pings = {t: s for t, s in self._pings.items() if sent - s < 5_000_000_000}
-            self._pings[self._ping_token] = sent
-            proto.send_message(Ping(token=self._ping_token, sent_ns=sent))
-            await asyncio.sleep(PING_INTERVAL_S)
-
-    async def _reporter(self, proto: ClientProtocol) -> None:
-        while True:
-            await asyncio.sleep(STATS_INTERVAL_S)
-            rx, dec = self._receiver, self._decoder
-            if rx is None or dec is None:
-                continue
-            p50 = dec.decode_time.percentiles_ms()
-            proto.send_message(StatsReport(
-                frames_received=rx.stats.frames_complete, frames_recovered=rx.stats.frames_recovered,
-                frames_lost=rx.stats.frames_lost, frames_decoded=dec.decoded,
-                decode_time_us=int((p50["p50"] if p50 else 0) * 1000),
-                keyframe_requests=self._keyframe_requests,
-                audio_packets=self._audio.packets if self._audio else 0,
-            ))
-
-    async def _pad_resender(self, proto: ClientProtocol) -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            for data in self._pads.handle_timer(time.monotonic_ns()):
-                proto.send_datagram(data)
+                pass  # the loop closed in between: the session is over anyway
 
     # -- results -------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        rx, dec, audio = self._receiver, self._decoder, self._audio
+        rx, dec, audio, core = self._receiver, self._decoder, self._audio, self.core
         elapsed = time.monotonic() - self._started if self._started else 0.0
         audio_span = time.monotonic() - self._first_audio if self._first_audio else 0.0
-        rtt = self.clock.rtt_ns
+        rtt = core.clock.rtt_ns if core else None
         out: dict[str, Any] = {
+            "mode": self.result.mode,
             "duration_s": round(elapsed, 3),
             "decoder": dec.backend if dec else None,
-            "frames_received": rx.stats.frames_complete if rx else 0,
+            "codec": dec.codec if dec else None,
+            "frames_received": rx.stats.frames_completed if rx else 0,
             "frames_decoded": dec.decoded if dec else 0,
             "frames_recovered": rx.stats.frames_recovered if rx else 0,
-            "frames_lost": rx.stats.frames_lost if rx else 0,
-            "frames_dropped": (rx.stats.frames_dropped if rx else 0) + (dec.dropped if dec else 0),
-            "frames_skipped": self._frames.skipped if self._frames else 0,  # decoder was behind
-            "keyframe_requests": self._keyframe_requests,
-            "video_datagrams": rx.stats.datagrams if rx else 0,
-            "video_rejected": (rx.stats.malformed + rx.stats.forged + rx.stats.replayed) if rx else 0,
+            "frames_lost": rx.stats.frames_dropped if rx else 0,
+            "frames_dropped": dec.dropped if dec else 0,  # complete, but no keyframe to decode them from
+            "frames_skipped": self._frames.skipped if self._frames else 0,  # the decoder was behind
+            "keyframe_requests": core.keyframe_requests if core else 0,
+            "keyframes_wanted": self.keyframes_wanted,
+            "video": {
+                "datagrams": rx.stats.datagrams if rx else 0,
+                "packets_received": rx.stats.packets_received if rx else 0,
+                "packets_dropped": rx.stats.packets_dropped if rx else 0,
+                "fec_recovered_shards": rx.stats.fec_recovered_shards if rx else 0,
+                "unauthentic": rx.stats.unauthentic if rx else 0,
+                "replayed": rx.stats.replayed if rx else 0,
+                "binds_sent": rx.binds_sent if rx else 0,
+                "fec": rx.fec_engine if rx else None,
+            },
             "audio_packets": audio.packets if audio else 0,
             "audio_packets_per_s": round(audio.packets / audio_span, 1) if audio and audio_span > 0 else 0.0,
             "audio_lost": audio.lost if audio else 0,
             "rumble_messages": self.rumble_messages,
             "rumble": {str(pad): list(v) for pad, v in self.rumble.items()},
             "rtt_ms": round(rtt / 1e6, 3) if rtt is not None else None,
-            "clock_offset_ms": round(self.clock.offset_ns / 1e6, 3),
+            "clock_offset_ms": round(core.clock.offset_ns / 1e6, 3) if core else None,
             "latency_ms": {
                 "capture_to_reassembled": dec.reassembled_latency.percentiles_ms() if dec else None,
                 "host_processing": dec.host_latency.percentiles_ms() if dec else None,
@@ -502,7 +500,7 @@ class StreamSession:
                 "decode": dec.decode_time.percentiles_ms() if dec else None,
             },
         }
-        if self._proto is not None:
-            out["datagrams_unknown"] = self._proto.datagrams_unknown
-            out["datagrams_malformed"] = self._proto.datagrams_malformed
+        if core is not None:
+            out["datagrams_unknown"] = core.datagrams_unknown
+            out["datagrams_malformed"] = core.datagrams_malformed
         return out

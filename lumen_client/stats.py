@@ -1,15 +1,17 @@
-"""Latency samples and the client's end-of-session report."""
+"""Latency samples, and the host's per-frame processing times as they arrive."""
 
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Final
 
 import numpy as np
 
 # Per-frame samples kept: a minute at 60 fps. Older ones fall off.
 MAX_SAMPLES: Final = 4096
+# Frame timings waiting for their frame: a second at 240 fps; frames decode within it.
+MAX_HOST_TIMES: Final = 256
 
 
 class Latency:
@@ -33,25 +35,20 @@ class Latency:
                 "samples": int(values.size)}
 
 
-class ClockOffset:
-    """Host clock minus client clock, from ping/pong: the sample with the smallest RTT
-    of the recent ones wins (its midpoint guess is the tightest)."""
+class HostTimes:
+    """frame_index -> the host's capture-to-video-plane time (us), from the extended
+    mode's frame-timing datagrams; the decoder takes each one for its frame."""
 
-    def __init__(self, window: int = 16) -> None:
-        self._samples: deque[tuple[int, int]] = deque(maxlen=window)  # (rtt, offset)
+    def __init__(self) -> None:
+        self._times: OrderedDict[int, int] = OrderedDict()
         self._lock = threading.Lock()
 
-    def add(self, sent_ns: int, peer_ns: int, received_ns: int) -> None:
-        rtt = received_ns - sent_ns
+    def put(self, frame_index: int, host_us: int) -> None:
         with self._lock:
-            self._samples.append((rtt, peer_ns - (sent_ns + received_ns) // 2))
+            self._times[frame_index] = host_us
+            while len(self._times) > MAX_HOST_TIMES:
+                self._times.popitem(last=False)
 
-    @property
-    def offset_ns(self) -> int:
+    def take(self, frame_index: int) -> int | None:
         with self._lock:
-            return min(self._samples)[1] if self._samples else 0
-
-    @property
-    def rtt_ns(self) -> int | None:
-        with self._lock:
-            return min(self._samples)[0] if self._samples else None
+            return self._times.pop(frame_index, None)

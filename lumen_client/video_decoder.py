@@ -7,7 +7,11 @@ picture, and that is what the stats report.
 
 A frame that reaches the decoder out of sequence means one was skipped or lost: P-frames
 after it would decode into garbage, so they are dropped until a keyframe arrives, and
-a keyframe is requested.
+a keyframe is requested (in base mode nobody can be asked: the picture waits for the
+host's next keyframe, and ``waiting_for_keyframe`` says so).
+
+The codec is the one the session negotiated, or, in base mode, the one the first access
+unit with parameter sets shows (lumen_core.video.bitstream): an M3 host names none.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from typing import Final
 import av
 from av.codec.hwaccel import HWAccel
 
+from lumen_core.clock import ClockOffset
 from lumen_core.net.handoff import Closed, LatestSlot
 from lumen_core.video import FrameReady
+from lumen_core.video.bitstream import detect_codec
 
-from .stats import ClockOffset, Latency
+from .stats import HostTimes, Latency
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +70,35 @@ PictureSink = Callable[[av.VideoFrame, FrameReady], None]
 class DecoderThread:
     def __init__(
         self,
-        codec: str,
+        codec: str | None,
         frames: LatestSlot[FrameReady],
         clock: ClockOffset,
         request_keyframe: Callable[[], None],
         on_picture: PictureSink | None = None,
         preference: str = "auto",
+        host_times: HostTimes | None = None,
+        *,
+        waits_for_host_keyframe: bool = False,
     ) -> None:
-        self._ctx, self._device = open_decoder(codec, preference)
+        self.codec = codec
+        self._preference = preference
+        self._ctx: av.CodecContext | None = None
+        self._device: str | None = None
+        if codec is not None:
+            self._ctx, self._device = open_decoder(codec, preference)
         self._frames = frames
         self._clock = clock
         self._request_keyframe = request_keyframe
         self._on_picture = on_picture
+        self._host_times = host_times
+        self.waits_for_host_keyframe = waits_for_host_keyframe
         self._thread = threading.Thread(target=self._run, name="video-decode", daemon=True)
         self.backend = "software" if self._device is None else f"{self._device} (probing)"
         self.decoded = 0
         self.dropped = 0  # waiting for a keyframe
         self.errors = 0
+        self.waiting_for_keyframe = True
+        self.last_decoded: int | None = None
         self.decode_time = Latency()
         self.reassembled_latency = Latency()  # capture -> frame whole on the client
         self.host_latency = Latency()  # capture -> handed to the video plane (encode and hand-off)
@@ -97,9 +115,19 @@ class DecoderThread:
         if self._thread.is_alive():
             self._thread.join()
 
+    def _open(self, frame: FrameReady) -> bool:
+        """Open the decoder for the codec the bitstream shows; False until one does."""
+        codec = detect_codec(frame.data)
+        if codec is None:
+            return False
+        self.codec = codec
+        self._ctx, self._device = open_decoder(codec, self._preference)
+        self.backend = "software" if self._device is None else f"{self._device} (probing)"
+        log.info("the stream is %s (read from its parameter sets)", codec)
+        return True
+
     def _run(self) -> None:
         last_index: int | None = None
-        waiting_for_key = True
         while True:
             try:
                 frame = self._frames.take()
@@ -107,38 +135,48 @@ class DecoderThread:
                 return
             if frame is None:
                 continue
-            in_sequence = last_index is not None and frame.frame_index == last_index + 1
+            in_sequence = last_index is not None and frame.frame_index == (last_index + 1) & 0xFFFFFFFF
             last_index = frame.frame_index
-            if not frame.keyframe and (waiting_for_key or not in_sequence):
-                if not waiting_for_key:
+            if not frame.keyframe and (self.waiting_for_keyframe or not in_sequence):
+                if not self.waiting_for_keyframe:
                     self._request_keyframe()
-                waiting_for_key = True
+                self.waiting_for_keyframe = True
                 self.dropped += 1
                 continue
-            waiting_for_key = False
-            started = time.monotonic_ns()
-            try:
-                pictures = self._ctx.decode(av.Packet(frame.data))
-            except av.FFmpegError as exc:
-                log.warning("decoder error (%s); asking for a keyframe", exc)
-                self.errors += 1
-                waiting_for_key = True
-                self._request_keyframe()
+            if self._ctx is None and not self._open(frame):
+                self.dropped += 1
                 continue
-            done = time.monotonic_ns()
-            capture_ns = frame.pts_ns - self._clock.offset_ns  # host clock -> ours
-            for picture in pictures:
-                self.decoded += 1
-                self.decode_time.add(done - started)
-                self.reassembled_latency.add(frame.completed_ns - capture_ns)
-                self.host_latency.add(frame.host_us * 1000)
-                self.network_latency.add(frame.completed_ns - capture_ns - frame.host_us * 1000)
-                self.decoded_latency.add(done - capture_ns)
-                if self.decoded == 1:
-                    self.backend = self._backend_in_use()
-                    log.info("decoding with %s", self.backend)
-                if self._on_picture is not None:
-                    self._on_picture(picture, frame)
+            self.waiting_for_keyframe = False
+            self._decode(frame)
+
+    def _decode(self, frame: FrameReady) -> None:
+        assert self._ctx is not None
+        started = time.monotonic_ns()
+        try:
+            pictures = self._ctx.decode(av.Packet(frame.data))
+        except av.FFmpegError as exc:
+            log.warning("decoder error (%s); asking for a keyframe", exc)
+            self.errors += 1
+            self.waiting_for_keyframe = True
+            self._request_keyframe()
+            return
+        done = time.monotonic_ns()
+        capture_ns = frame.pts_ns - self._clock.offset_ns  # the host's wall clock -> ours
+        host_us = self._host_times.take(frame.frame_index) if self._host_times is not None else None
+        for picture in pictures:
+            self.decoded += 1
+            self.last_decoded = frame.frame_index
+            self.decode_time.add(done - started)
+            self.reassembled_latency.add(frame.completed_ns - capture_ns)
+            if host_us is not None:
+                self.host_latency.add(host_us * 1000)
+                self.network_latency.add(frame.completed_ns - capture_ns - host_us * 1000)
+            self.decoded_latency.add(done - capture_ns)
+            if self.decoded == 1:
+                self.backend = self._backend_in_use()
+                log.info("decoding with %s", self.backend)
+            if self._on_picture is not None:
+                self._on_picture(picture, frame)
 
     def _backend_in_use(self) -> str:
         if self._device is None:

@@ -5,5 +5,5 @@ and time in and hand events and bytes out. See docs/protocol.md for the wire for
 """
 
 __version__ = "0.1.0"
-PROTOCOL_VERSION = 1
-ALPN = "lumen/1"
+# lumen/1 as lumen's M3 commit defines it: no ALPN, the version is the Hello's ABI (1).
+PROTOCOL_NAME = "lumen/1"

@@ -1,19 +1,26 @@
-"""The QUIC DATAGRAM side planes: audio, rumble, gamepad input, mouse motion.
+"""The QUIC DATAGRAM side planes, demultiplexed by their first byte; little-endian.
 
-Each datagram starts with one type byte; integers are big-endian::
+M3's three (LUMEN-M3-WIRE.md §8), both modes::
 
-    0xC9 audio     host->client  [C9][u32 seq][u64 pts_ns][opus payload, 1..1275 B]
-    0xCA rumble    host->client  [CA][u8 pad][u16 low][u16 high]
-    0xCB button    client->host  [CB][u8 pad][u32 seq][u32 flag][u8 down]
-    0xCC axis      client->host  [CC][u8 pad][u32 seq][u8 axis][i16 value]
-    0xCD snapshot  client->host  [CD][u8 pad][u32 seq][u32 buttons]
-                                 [i16 lx][i16 ly][i16 rx][i16 ry][u8 lt][u8 rt]
-    0xD0 motion    client->host  [D0][i16 dx][i16 dy]
-    0xD1 scroll    client->host  [D1][i16 vertical][i16 horizontal]   (120 = one notch)
+    0xC8 input     client->host  [C8][u8 kind][u32 code][i32 x][i32 y][u32 flags]        18 B
+    0xC9 audio     host->client  [C9][u32 seq][u64 pts_ns][Opus packet]               13 B + Opus
+    0xCA rumble    host->client  [CA][u16 pad][u16 low][u16 high]                        7 B
 
-Every layout has a fixed length except audio. ``parse_datagram`` returns one of the
-frozen dataclasses below, ``None`` for an unknown type byte (the caller counts and
-drops it: never fatal), and raises ProtocolError for a known type that is malformed.
+lumen's extended mode adds (never sent to an M3 peer)::
+
+    0xCB pad button   client->host  [CB][u8 pad][u32 seq][u32 flag][u8 down]            11 B
+    0xCC pad axis     client->host  [CC][u8 pad][u32 seq][u8 axis][i16 value]             9 B
+    0xCD pad snapshot client->host  [CD][u8 pad][u32 seq][u32 buttons]
+                                    [i16 lx][i16 ly][i16 rx][i16 ry][u8 lt][u8 rt]       20 B
+    0xCE frame timing host->client  [CE][u32 frame_index][u32 host_us]                    9 B
+
+Decoding, as M3 does it: a datagram shorter than its layout, or an input event of an
+unknown kind, is malformed (ProtocolError); trailing bytes are ignored. An unknown
+first byte gives None: the caller counts and drops it, never fatal. Which types a
+side accepts in which mode is the session's business.
+
+Audio pts is the host's wall clock (UNIX-epoch ns), the clock of the video pts. Opus:
+48 kHz stereo, 5 ms (240 samples) per datagram.
 """
 
 from __future__ import annotations
@@ -23,31 +30,38 @@ from dataclasses import dataclass
 from typing import Final
 
 from .errors import ProtocolError
-from .gamepad import (
-    ALL_BUTTONS,
-    AXIS_NAMES,
-    MAX_PADS,
-    PadState,
-    check_axis_value,
-)
+from .gamepad import ALL_BUTTONS, AXIS_NAMES, MAX_PADS, PadState, check_axis_value
+from .input import MAX_KIND
 
+INPUT: Final = 0xC8
 AUDIO: Final = 0xC9
 RUMBLE: Final = 0xCA
 PAD_BUTTON: Final = 0xCB
 PAD_AXIS: Final = 0xCC
 PAD_SNAPSHOT: Final = 0xCD
-MOUSE_MOTION: Final = 0xD0
-MOUSE_SCROLL: Final = 0xD1
+FRAME_TIMING: Final = 0xCE
 
-# RFC 6716: an Opus packet is at most 1275 bytes.
-MAX_OPUS_PAYLOAD: Final = 1275
+_INPUT = struct.Struct("<BBIiiI")
+_AUDIO = struct.Struct("<BIQ")
+_RUMBLE = struct.Struct("<BHHH")
+_BUTTON = struct.Struct("<BBIIB")
+_AXIS = struct.Struct("<BBIBh")
+_SNAPSHOT = struct.Struct("<BBIIhhhhBB")
+_TIMING = struct.Struct("<BII")
+INPUT_SIZE: Final = _INPUT.size
+AUDIO_HEADER_SIZE: Final = _AUDIO.size
 
-_AUDIO = struct.Struct("!BIQ")
-_RUMBLE = struct.Struct("!BBHH")
-_BUTTON = struct.Struct("!BBIIB")
-_AXIS = struct.Struct("!BBIBh")
-_SNAPSHOT = struct.Struct("!BBIIhhhhBB")
-_MOUSE = struct.Struct("!Bhh")
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputEvent:
+    kind: int
+    code: int = 0
+    x: int = 0
+    y: int = 0
+    flags: int = 0
+
+    def encode(self) -> bytes:
+        return _INPUT.pack(INPUT, self.kind, self.code & 0xFFFFFFFF, self.x, self.y, self.flags & 0xFFFFFFFF)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,14 +71,13 @@ class AudioPacket:
     payload: bytes
 
     def encode(self) -> bytes:
-        if not 1 <= len(self.payload) <= MAX_OPUS_PAYLOAD:
-            raise ValueError(f"opus payload of {len(self.payload)} bytes")
-        return _AUDIO.pack(AUDIO, self.seq, self.pts_ns) + self.payload
+        return _AUDIO.pack(AUDIO, self.seq & 0xFFFFFFFF, self.pts_ns) + self.payload
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rumble:
-    """Motor speeds 0..65535 (XInput range); lasts until the next Rumble for the pad."""
+    """Motor levels 0..65535: ``low`` the strong (big) motor, ``high`` the weak one; (0, 0)
+    stops. State, not an event: the host re-sends it every 500 ms."""
 
     pad: int
     low: int
@@ -104,36 +117,28 @@ class PadSnapshot:
 
     def encode(self) -> bytes:
         s = self.state
-        return _SNAPSHOT.pack(
-            PAD_SNAPSHOT, self.pad, self.seq, s.buttons, s.lx, s.ly, s.rx, s.ry, s.lt, s.rt
-        )
+        return _SNAPSHOT.pack(PAD_SNAPSHOT, self.pad, self.seq, s.buttons, s.lx, s.ly, s.rx, s.ry, s.lt, s.rt)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MouseMotion:
-    dx: int
-    dy: int
+class FrameTiming:
+    """How long frame ``frame_index`` spent on the host, capture to the video plane (us)."""
+
+    frame_index: int
+    host_us: int
 
     def encode(self) -> bytes:
-        return _MOUSE.pack(MOUSE_MOTION, self.dx, self.dy)
+        return _TIMING.pack(FRAME_TIMING, self.frame_index & 0xFFFFFFFF, max(0, min(self.host_us, 0xFFFFFFFF)))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MouseScroll:
-    vertical: int
-    horizontal: int
-
-    def encode(self) -> bytes:
-        return _MOUSE.pack(MOUSE_SCROLL, self.vertical, self.horizontal)
+Datagram = InputEvent | AudioPacket | Rumble | PadButton | PadAxis | PadSnapshot | FrameTiming
+EXTENDED_TYPES: Final = frozenset({PAD_BUTTON, PAD_AXIS, PAD_SNAPSHOT, FRAME_TIMING})
 
 
-Datagram = AudioPacket | Rumble | PadButton | PadAxis | PadSnapshot | MouseMotion | MouseScroll
-
-
-def _fixed(layout: struct.Struct, data: bytes, what: str) -> tuple[int, ...]:
-    if len(data) != layout.size:
-        raise ProtocolError(f"{what} datagram of {len(data)} bytes, expected {layout.size}")
-    return layout.unpack(data)
+def _fields(layout: struct.Struct, data: bytes, what: str) -> tuple[int, ...]:
+    if len(data) < layout.size:
+        raise ProtocolError(f"{what} datagram of {len(data)} bytes, needs {layout.size}")
+    return layout.unpack_from(data)
 
 
 def _pad(pad: int) -> int:
@@ -142,69 +147,60 @@ def _pad(pad: int) -> int:
     return pad
 
 
-def _down(value: int) -> bool:
-    if value > 1:
-        raise ProtocolError(f"button state {value} is neither 0 nor 1")
-    return bool(value)
+def _parse_input(data: bytes) -> InputEvent:
+    _, kind, code, x, y, flags = _fields(_INPUT, data, "input")
+    if kind > MAX_KIND:
+        raise ProtocolError(f"input event of unknown kind {kind}")
+    return InputEvent(kind=kind, code=code, x=x, y=y, flags=flags)
 
 
 def _parse_audio(data: bytes) -> AudioPacket:
-    if len(data) <= _AUDIO.size or len(data) > _AUDIO.size + MAX_OPUS_PAYLOAD:
-        raise ProtocolError(f"audio datagram of {len(data)} bytes")
-    _, seq, pts_ns = _AUDIO.unpack_from(data)
+    _, seq, pts_ns = _fields(_AUDIO, data, "audio")
     return AudioPacket(seq=seq, pts_ns=pts_ns, payload=bytes(data[_AUDIO.size :]))
 
 
 def _parse_rumble(data: bytes) -> Rumble:
-    _, pad, low, high = _fixed(_RUMBLE, data, "rumble")
-    return Rumble(pad=_pad(pad), low=low, high=high)
+    _, pad, low, high = _fields(_RUMBLE, data, "rumble")
+    return Rumble(pad=pad, low=low, high=high)
 
 
 def _parse_button(data: bytes) -> PadButton:
-    _, pad, seq, flag, down = _fixed(_BUTTON, data, "pad button")
+    _, pad, seq, flag, down = _fields(_BUTTON, data, "pad button")
     if flag == 0 or flag & (flag - 1) or flag & ~ALL_BUTTONS:
         raise ProtocolError(f"pad button flag {flag:#x} is not one contract button")
-    return PadButton(pad=_pad(pad), seq=seq, flag=flag, down=_down(down))
+    if down > 1:
+        raise ProtocolError(f"button state {down} is neither 0 nor 1")
+    return PadButton(pad=_pad(pad), seq=seq, flag=flag, down=bool(down))
 
 
 def _parse_axis(data: bytes) -> PadAxis:
-    _, pad, seq, axis, value = _fixed(_AXIS, data, "pad axis")
+    _, pad, seq, axis, value = _fields(_AXIS, data, "pad axis")
     if axis >= len(AXIS_NAMES) or not check_axis_value(axis, value):
         raise ProtocolError(f"pad axis {axis} with value {value}")
     return PadAxis(pad=_pad(pad), seq=seq, axis=axis, value=value)
 
 
 def _parse_snapshot(data: bytes) -> PadSnapshot:
-    _, pad, seq, buttons, lx, ly, rx, ry, lt, rt = _fixed(_SNAPSHOT, data, "pad snapshot")
+    _, pad, seq, buttons, lx, ly, rx, ry, lt, rt = _fields(_SNAPSHOT, data, "pad snapshot")
     if buttons & ~ALL_BUTTONS:
         raise ProtocolError(f"pad snapshot has unknown button bits {buttons & ~ALL_BUTTONS:#x}")
     state = PadState(buttons=buttons, lx=lx, ly=ly, rx=rx, ry=ry, lt=lt, rt=rt)
     return PadSnapshot(pad=_pad(pad), seq=seq, state=state)
 
 
-def _parse_motion(data: bytes) -> MouseMotion:
-    _, dx, dy = _fixed(_MOUSE, data, "mouse motion")
-    return MouseMotion(dx=dx, dy=dy)
+def _parse_timing(data: bytes) -> FrameTiming:
+    _, index, host_us = _fields(_TIMING, data, "frame timing")
+    return FrameTiming(frame_index=index, host_us=host_us)
 
 
-def _parse_scroll(data: bytes) -> MouseScroll:
-    _, vertical, horizontal = _fixed(_MOUSE, data, "mouse scroll")
-    return MouseScroll(vertical=vertical, horizontal=horizontal)
-
-
-_PARSERS = {
-    AUDIO: _parse_audio,
-    RUMBLE: _parse_rumble,
-    PAD_BUTTON: _parse_button,
-    PAD_AXIS: _parse_axis,
-    PAD_SNAPSHOT: _parse_snapshot,
-    MOUSE_MOTION: _parse_motion,
-    MOUSE_SCROLL: _parse_scroll,
+_PARSERS: Final = {
+    INPUT: _parse_input, AUDIO: _parse_audio, RUMBLE: _parse_rumble, PAD_BUTTON: _parse_button,
+    PAD_AXIS: _parse_axis, PAD_SNAPSHOT: _parse_snapshot, FRAME_TIMING: _parse_timing,
 }
 
 
 def parse_datagram(data: bytes) -> Datagram | None:
-    """Decode one side-plane datagram; None if its type byte is unknown."""
+    """One side-plane datagram; None if its type byte is unknown; ProtocolError if malformed."""
     if not data:
         raise ProtocolError("empty datagram")
     parser = _PARSERS.get(data[0])

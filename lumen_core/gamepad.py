@@ -8,11 +8,16 @@ negating -32768 would overflow int16).
 Names carry the ``LUMEN_`` prefix: bare ``BTN_*`` collide with Linux input event codes,
 which have other values.
 
-Rules for ``PadTracker`` (the host's accumulator), with seq compared modulo 2^32:
+Rules for ``PadTracker`` (the host's accumulator). Extended mode, seq compared modulo
+2^32 (the seq'd datagrams 0xCB/0xCC/0xCD):
 - an event applies only if its seq is newer than the last applied seq, and advances it;
 - a snapshot applies if its seq is not older than the last applied seq. Applying at an
   equal seq is what heals a lost event: the event after it advanced the seq, and the
   periodic re-send of the snapshot with that seq then repairs the button it missed.
+Base mode (M3's 0xC8 kinds 7 and 8, no seq), as M3's host folds them:
+- button: ``buttons |= code`` when x != 0, else ``buttons &= ~code``;
+- axis: sticks clamped to -32768..32767, triggers to 0..255; an unknown axis is dropped;
+- a pad index of 16 or more is dropped.
 """
 
 from __future__ import annotations
@@ -168,6 +173,29 @@ class PadTracker:
         if slot is None:
             return False
         slot.state = slot.state.with_axis(axis, value)
+        self.applied += 1
+        return True
+
+    def apply_base_button(self, pad: int, code: int, pressed: bool) -> bool:
+        """M3's kind 7: OR in or clear every bit of ``code`` (unknown bits ignored)."""
+        if not 0 <= pad < MAX_PADS:
+            self.ignored += 1
+            return False
+        slot = self._pads.setdefault(pad, _PadSlot(seq=0))
+        bits = code & ALL_BUTTONS
+        slot.state = replace(slot.state, buttons=(slot.state.buttons | bits) if pressed else
+                             (slot.state.buttons & ~bits))
+        self.applied += 1
+        return True
+
+    def apply_base_axis(self, pad: int, axis: int, value: int) -> bool:
+        """M3's kind 8: the axis set to ``value``, clamped to its range."""
+        if not 0 <= pad < MAX_PADS or not 0 <= axis < len(AXIS_NAMES):
+            self.ignored += 1
+            return False
+        slot = self._pads.setdefault(pad, _PadSlot(seq=0))
+        lo, hi = (0, TRIGGER_MAX) if axis in TRIGGER_AXES else (STICK_MIN, STICK_MAX)
+        slot.state = slot.state.with_axis(axis, max(lo, min(hi, value)))
         self.applied += 1
         return True
 

@@ -61,7 +61,8 @@ def test_two_sessions_back_to_back(tmp_path: Path) -> None:
         assert stats["rumble_messages"] >= 1
         assert stats["latency_ms"]["capture_to_decoded"]["p50"] > 0
         assert stats["decoder"] == "software" or "hardware" in stats["decoder"]
-        assert result.trusted_by == "pin"
+        assert result.trusted_by == "pin" and result.mode == "extended" and served["mode"] == "extended"
+        assert served["input"]["pad"] >= 2 and stats["codec"] == "h264"
 
 
 def test_pin_wrong_pin_and_trust_on_first_use(tmp_path: Path) -> None:
@@ -179,12 +180,14 @@ def test_garbage_does_not_crash_or_stall_the_host(tmp_path: Path) -> None:
         junk.sendto(os.urandom(300), ("127.0.0.1", host.video_port))
     proto = run.session._proto
     assert proto is not None
-    for payload in (b"\x42 unknown plane", b"\xca\x01", b"\xcb" + bytes(20), b"\xd0"):
+    # Unknown planes, a short rumble and a pad button without a button, and a plane meant for the client.
+    for payload in (b"\x42 unknown plane", b"\xd0", b"\xca\x01", b"\xcb" + bytes(20), b"\xca" + bytes(6)):
         run.session.call_soon(proto.send_datagram, payload)
     result = run.join()
     [served] = host.wait_for_sessions(1)
     assert served["video_garbage"] >= 150
-    assert served["datagrams_unknown"] >= 1 and served["datagrams_malformed"] >= 3
+    assert served["datagrams_unknown"] >= 2 and served["datagrams_malformed"] >= 2, served
+    assert served["datagrams_unexpected"] >= 1
     assert result.stats["frames_decoded"] >= 0.9 * served["frames_sent"]
     assert host.proc.wait(timeout=15) == 0
 
@@ -197,7 +200,7 @@ def test_killing_the_client_leaves_the_host_serving(tmp_path: Path) -> None:
          "--duration", "60", "--pin", host.fingerprint, "--no-gamepads"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    host.wait_for_log("video goes to")
+    host.wait_for_log("video to")
     time.sleep(0.5)
     client.kill()
     client.wait()

@@ -88,7 +88,7 @@ class HostDialog(QDialog):
         form = QFormLayout(self)
         self.name = QLineEdit(name)
         self.address = QLineEdit(address)
-        self.address.setPlaceholderText("192.168.1.20 or host.lan:48100")
+        self.address.setPlaceholderText("192.168.1.20 or host.lan:9777")
         self.error = QLabel("")
         self.error.setStyleSheet("color: #c00;")
         form.addRow("Name", self.name)

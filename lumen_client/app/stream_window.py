@@ -15,14 +15,13 @@ from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
 from .connection import Connection
+from .keymap import vk_for
 from .presenter import VideoWindow
 
 SHORTCUT_MODS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
                  | Qt.KeyboardModifier.ShiftModifier)
 QT_BUTTONS = {Qt.MouseButton.LeftButton: 1, Qt.MouseButton.MiddleButton: 2, Qt.MouseButton.RightButton: 3,
               Qt.MouseButton.BackButton: 4, Qt.MouseButton.ForwardButton: 5}
-# X11 keycodes are Linux input codes + 8.
-XKB_OFFSET = 8
 
 
 class StreamWindow(QWidget):
@@ -140,9 +139,11 @@ class StreamWindow(QWidget):
         config = session.result.config or {}
         rtt = session.clock.rtt_ns
         audio = self.connection.audio
-        return [
+        mode = session.mode or "?"
+        lines = [
             f"{config.get('width', '?')}x{config.get('height', '?')} {config.get('codec', '')}  "
             f"decoder: {session.decoder_backend}",
+            f"lumen/1 {mode} mode" + (" (lumen M3 host: no keyframe requests, no RTT)" if mode == "base" else ""),
             f"fps  received {rates['frames_received']:5.1f}  decoded {rates['frames_decoded']:5.1f}  "
             f"presented {rates['presented']:5.1f}",
             f"video {rates['mbps']:6.1f} Mbit/s" + (f"   RTT {rtt / 1e6:.1f} ms" if rtt else ""),
@@ -151,6 +152,9 @@ class StreamWindow(QWidget):
             f"capture -> present p50 (1 s) {p50}",
             f"audio buffer {audio.depth_ms if audio else 0} ms" + ("" if audio else " (no output)"),
         ]
+        if mode == "base" and session.waiting_for_keyframe and counters["frames_decoded"]:
+            lines.append("frame lost: the picture waits for the host's next keyframe")
+        return lines
 
     def toggle_overlay(self) -> None:
         self.overlay_on = not self.overlay_on
@@ -174,14 +178,6 @@ class StreamWindow(QWidget):
             session = conn.session
             session.call_soon(getattr(session, method), *args)
 
-    @staticmethod
-    def _modifiers(event: QKeyEvent) -> int:
-        mods = event.modifiers()
-        return ((1 if mods & Qt.KeyboardModifier.ShiftModifier else 0)
-                | (2 if mods & Qt.KeyboardModifier.ControlModifier else 0)
-                | (4 if mods & Qt.KeyboardModifier.AltModifier else 0)
-                | (8 if mods & Qt.KeyboardModifier.MetaModifier else 0))
-
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if (event.modifiers() & SHORTCUT_MODS) == SHORTCUT_MODS:
             key = event.key()
@@ -197,12 +193,14 @@ class StreamWindow(QWidget):
             if key == Qt.Key.Key_S:
                 self.toggle_overlay()
                 return
-        if not event.isAutoRepeat():
-            self._send("send_key", event.nativeScanCode() - XKB_OFFSET, True, self._modifiers(event))
+        vk = vk_for(event)
+        if vk is not None and not event.isAutoRepeat():
+            self._send("send_key", vk, True)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if not event.isAutoRepeat():
-            self._send("send_key", event.nativeScanCode() - XKB_OFFSET, False, self._modifiers(event))
+        vk = vk_for(event)
+        if vk is not None and not event.isAutoRepeat():
+            self._send("send_key", vk, False)
 
     def eventFilter(self, watched, event) -> bool:  # type: ignore[no-untyped-def]
         kind = event.type()

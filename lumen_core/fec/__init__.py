@@ -1,5 +1,5 @@
-"""Systematic Reed-Solomon erasure coding for the video plane (see gf256.py for the code)."""
+"""Systematic erasure coding for the video plane: lumen/1's GF(2^8) and GF(2^16) schemes."""
 
-from .engine import FecEngine, NumpyEngine, default_engine
+from .engine import GF8, GF16, FecEngine, NumpyEngine, engine_for, parity_count
 
-__all__ = ["FecEngine", "NumpyEngine", "default_engine"]
+__all__ = ["GF8", "GF16", "FecEngine", "NumpyEngine", "engine_for", "parity_count"]

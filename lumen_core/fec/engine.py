@@ -1,52 +1,61 @@
-"""The erasure-coding engine interface and its factory.
+"""The erasure-coding engine interface, lumen/1's two schemes, and the factory.
 
-Both engines compute the same code (see gf256.py): parity from the same data is
-byte-identical, so host and client may use different engines.
+Scheme 0 is Reed-Solomon over GF(2^8) with M3's Cauchy rows (gf8.py; engines: ISA-L,
+numpy); scheme 1 is Leopard over GF(2^16) (gf16.py; reed-solomon-simd through the
+``reed-solomon-leopard`` binding). Engines of one scheme produce identical recovery
+shards, so host and client may use different ones.
 
-``encode(data, m)``: ``data`` is a C-contiguous uint8 array of k rows (equal-size data
-shards); returns an m-row array of parity shards. ``encode_into(shards, k)`` writes the
-parity of the first k rows of ``shards`` into its remaining rows.
+``encode_into(shards, k)``: ``shards`` is a C-contiguous uint8 array of k data rows and
+then m rows for the recovery shards, all the same (for GF16: even) length; the
+recovery rows are overwritten with the encoding of the data rows.
 
-``reconstruct(k, m, shards)``: ``shards`` maps shard index (0..k+m-1) to that shard's
-bytes (any buffer: memoryview slices avoid copies), at least k of them, all the same
-length; returns the k data shards as a k-row array. Raises FecError when fewer than k
-shards are given.
+``recover(k, m, present)``: ``present`` maps wire shard index (0..k-1 data, k..k+m-1
+recovery) to that shard's bytes (any buffer), at least k of them, all the same length.
+Returns the data indices that were missing and their rebuilt rows, in that order.
+Raises FecError for fewer than k shards or a shape the scheme cannot code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 
 from ..errors import FecError
-from . import gf256
+from . import gf8
 
 Buffer = bytes | bytearray | memoryview
+
+GF8: Final = 0
+GF16: Final = 1
+SCHEME_NAMES: Final = {GF8: "gf8", GF16: "gf16"}
+# The most shards (data + recovery) one block may have under each scheme.
+MAX_SHARDS: Final = {GF8: gf8.MAX_SHARDS, GF16: 65535}
 
 
 class FecEngine(Protocol):
     name: str
+    scheme: int
 
-    def encode(self, data: np.ndarray, m: int) -> np.ndarray: ...
+    def supports(self, k: int, m: int) -> bool: ...
 
     def encode_into(self, shards: np.ndarray, k: int) -> None: ...
 
-    def recover(self, k: int, m: int, shards: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]: ...
-
-    def recover_rows(self, k: int, m: int, rows: list[int], survivors: np.ndarray) -> tuple[list[int], np.ndarray]: ...
-
-    def reconstruct(self, k: int, m: int, shards: Mapping[int, Buffer]) -> np.ndarray: ...
+    def recover(self, k: int, m: int, present: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]: ...
 
 
-def pick_survivors(k: int, m: int, shards: Mapping[int, Buffer]) -> list[int]:
+def parity_count(k: int, percent: int) -> int:
+    """m for a block of k data shards: ``ceil(k * percent / 100)`` (0 when percent is 0)."""
+    return (k * percent + 99) // 100
+
+
+def pick_survivors(k: int, m: int, present: Mapping[int, Buffer]) -> list[int]:
     """The k shard indices to rebuild from: data shards first (they need no arithmetic)."""
-    gf256.check_shape(k, m)
-    present = sorted(i for i in shards if 0 <= i < k + m)
-    if len(present) < k:
-        raise FecError(f"{len(present)} shards cannot rebuild a block of {k}")
-    return present[:k]
+    rows = sorted(i for i in present if 0 <= i < k + m)
+    if len(rows) < k:
+        raise FecError(f"{len(rows)} shards cannot rebuild a block of {k}")
+    return rows[:k]
 
 
 MatrixOp = Callable[[np.ndarray], np.ndarray]
@@ -58,11 +67,11 @@ def decode_matrix(
 ) -> tuple[list[int], np.ndarray]:
     """The missing data shards and the rows that rebuild them from the survivors ``rows``.
 
-    With data shards picked first, the survivors are k - e data shards and e parity
-    shards. Only an e x e Cauchy submatrix needs inverting (e = data shards lost), not
-    k x k: parity row p_r minus the known data terms equals C[r, D] times the missing
-    data D, so D = C[P, D]^-1 (p_P + C[P, known] d_known). Returns (missing, e x k matrix
-    over ``rows`` in order).
+    With data shards picked first, the survivors are k - e data shards and e recovery
+    shards. Only an e x e submatrix of the Cauchy rows needs inverting (e = data shards
+    lost), not k x k: recovery row r minus the known data terms equals C[r, D] times
+    the missing data D, so D = C[R, D]^-1 (r_R + C[R, known] d_known). Returns
+    (missing, e x k matrix over ``rows`` in order).
     """
     present = set(rows)
     missing = [i for i in range(k) if i not in present]
@@ -76,100 +85,87 @@ def decode_matrix(
     return missing, decode
 
 
-class EngineBase:
-    """What both engines share; a subclass supplies the field arithmetic.
+class Gf8Engine:
+    """What the GF(2^8) engines share; a subclass supplies the field arithmetic:
+    ``_invert`` inverts a square matrix, ``_multiply(coefs, rows)`` multiplies a
+    coefficient matrix by rows of bytes."""
 
-    ``_generator(k, m)`` builds the generator matrix, ``_invert`` inverts a square
-    matrix, and ``_multiply(coefs, rows)`` multiplies a coefficient matrix by rows of
-    bytes; ``_encoder(k, m)`` may return something ``_encode_with`` uses faster.
-    """
+    name = "gf8"
+    scheme = GF8
 
-    name = "base"
-
-    # Tables for many (k, m) shapes are kept; a session uses a handful. The bound keeps
-    # a peer that cycles through shapes from growing memory without end.
-    MAX_CACHED_SHAPES = 256
+    # Matrices for many (k, m) shapes are kept; a session uses a handful. The bound
+    # keeps a peer that cycles through shapes from growing memory without end.
+    MAX_CACHED_SHAPES: Final = 256
 
     def __init__(self) -> None:
         self._matrices: dict[tuple[int, int], np.ndarray] = {}
-
-    def _generator(self, k: int, m: int) -> np.ndarray:
-        raise NotImplementedError
 
     def _invert(self, mat: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def _multiply(self, coefs: np.ndarray, rows: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def supports(self, k: int, m: int) -> bool:
+        return k >= 1 and m >= 0 and k + m <= gf8.MAX_SHARDS
 
     def _matrix(self, k: int, m: int) -> np.ndarray:
         key = (k, m)
         mat = self._matrices.get(key)
         if mat is None:
-            gf256.check_shape(k, m)
             if len(self._matrices) >= self.MAX_CACHED_SHAPES:
                 self._matrices.clear()
-            mat = self._matrices[key] = self._generator(k, m)
+            mat = self._matrices[key] = gf8.generator_matrix(k, m)
         return mat
 
     def encode(self, data: np.ndarray, m: int) -> np.ndarray:
+        """The m recovery shards of the k rows of ``data``."""
         k = data.shape[0]
         if m == 0:
+            gf8.check_shape(k, m)
             return np.zeros((0, data.shape[1]), dtype=np.uint8)
         return self._multiply(self._matrix(k, m)[k:], np.ascontiguousarray(data))
 
     def encode_into(self, shards: np.ndarray, k: int) -> None:
-        """Fill rows k.. of ``shards`` (one array: data rows, then parity rows) with the
-        parity of rows ..k: what the packetizer does per block, without a copy."""
         if shards.shape[0] > k:
             shards[k:] = self.encode(shards[:k], shards.shape[0] - k)
 
-    def recover(self, k: int, m: int, shards: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]:
-        """The data shards missing from ``shards`` and their rebuilt rows, in that order."""
-        rows = pick_survivors(k, m, shards)
+    def recover(self, k: int, m: int, present: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]:
+        gf8.check_shape(k, m)
+        rows = pick_survivors(k, m, present)
         if rows[-1] < k:
             return [], np.zeros((0, 0), dtype=np.uint8)
-        survivors = np.stack([np.frombuffer(shards[i], dtype=np.uint8) for i in rows])
-        return self.recover_rows(k, m, rows, survivors)
-
-    def recover_rows(self, k: int, m: int, rows: list[int], survivors: np.ndarray) -> tuple[list[int], np.ndarray]:
-        """Like recover, for callers that already hold the survivors as one array.
-
-        ``rows``: k shard indices as pick_survivors orders them (ascending, so data
-        first); ``survivors``: those shards, row for row.
-        """
+        survivors = np.stack([np.frombuffer(present[i], dtype=np.uint8) for i in rows])
         missing, decode = decode_matrix(self._matrix(k, m), k, rows, self._invert, self._multiply)
         return missing, self._multiply(decode, survivors)
 
-    def reconstruct(self, k: int, m: int, shards: Mapping[int, Buffer]) -> np.ndarray:
-        missing, rebuilt = self.recover(k, m, shards)
-        length = len(next(iter(shards.values())))
-        data = np.empty((k, length), dtype=np.uint8)
-        for i in range(k):
-            if i in shards:
-                data[i] = np.frombuffer(shards[i], dtype=np.uint8)
-        if missing:
-            data[missing] = rebuilt
-        return data
 
+class NumpyEngine(Gf8Engine):
+    """GF(2^8) in pure numpy; always available."""
 
-class NumpyEngine(EngineBase):
-    """Pure numpy; always available."""
-
-    name = "numpy"
-
-    def _generator(self, k: int, m: int) -> np.ndarray:
-        return gf256.cauchy_matrix(k, m)
+    name = "gf8 numpy"
 
     def _invert(self, mat: np.ndarray) -> np.ndarray:
-        return gf256.invert(mat)
+        return gf8.invert(mat)
 
     def _multiply(self, coefs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return gf256.matmul(coefs, rows)
+        return gf8.matmul(coefs, rows)
 
 
-def default_engine() -> FecEngine:
-    """ISA-L when the system library loads, numpy otherwise."""
+def engine_for(scheme: int) -> FecEngine:
+    """The fastest engine this machine has for ``scheme`` (GF8 or GF16).
+
+    GF8: ISA-L when the system library loads, numpy otherwise. GF16: Leopard through
+    the reed-solomon-leopard binding; without it, an engine that encodes nothing and
+    decodes nothing (a receiver still takes every block whose data shards all arrive)
+    and says why in its name and errors.
+    """
+    if scheme == GF16:
+        from .gf16 import leopard_engine
+
+        return leopard_engine()
+    if scheme != GF8:
+        raise FecError(f"unknown FEC scheme {scheme}")
     from .isal import IsalEngine, load_isal
 
     lib = load_isal()

@@ -1,8 +1,9 @@
-"""Intel ISA-L erasure coding through ctypes (Debian ``libisal2``).
+"""Intel ISA-L erasure coding through ctypes (Debian ``libisal2``): GF(2^8), scheme 0.
 
-ISA-L's ``ec_encode_data`` runs the code with SIMD tables at tens of Gbit/s on one
-core, two orders of magnitude above numpy. It computes exactly the code of gf256.py:
-``gf_gen_cauchy1_matrix`` builds the same generator matrix.
+ISA-L's ``ec_encode_data`` runs any coding matrix with SIMD tables at tens of Gbit/s
+on one core, two orders of magnitude above numpy. ``ec_init_tables`` takes the matrix
+from us, so ISA-L runs M3's Cauchy rows (gf8.py) although its own
+``gf_gen_cauchy1_matrix`` builds another matrix (never used here).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import functools
 import numpy as np
 
 from ..errors import FecError
-from .engine import EngineBase
+from .engine import Gf8Engine
 
 _u8p = ctypes.POINTER(ctypes.c_ubyte)
 
@@ -28,7 +29,6 @@ def load_isal() -> ctypes.CDLL | None:
             lib = ctypes.CDLL(name)
         except OSError:
             continue
-        lib.gf_gen_cauchy1_matrix.argtypes = [_u8p, ctypes.c_int, ctypes.c_int]
         lib.gf_invert_matrix.argtypes = [_u8p, _u8p, ctypes.c_int]
         lib.gf_invert_matrix.restype = ctypes.c_int
         lib.ec_init_tables.argtypes = [ctypes.c_int, ctypes.c_int, _u8p, _u8p]
@@ -55,19 +55,14 @@ def _row_pointers(arr: np.ndarray) -> ctypes.Array[ctypes.c_void_p]:
     return (ctypes.c_void_p * rows).from_buffer(addresses)  # keeps `addresses` alive
 
 
-class IsalEngine(EngineBase):
-    name = "isa-l"
+class IsalEngine(Gf8Engine):
+    name = "gf8 isa-l"
 
     def __init__(self, lib: ctypes.CDLL) -> None:
         super().__init__()
         self._lib = lib
         # Per (k, m): the encode tables and a ready ctypes pointer to them.
         self._encode_tables: dict[tuple[int, int], tuple[np.ndarray, ctypes._Pointer]] = {}  # type: ignore[type-arg]
-
-    def _generator(self, k: int, m: int) -> np.ndarray:
-        mat = np.zeros((k + m, k), dtype=np.uint8)
-        self._lib.gf_gen_cauchy1_matrix(_u8(mat), k + m, k)
-        return mat
 
     def _invert(self, mat: np.ndarray) -> np.ndarray:
         n = mat.shape[0]
@@ -117,7 +112,9 @@ class IsalEngine(EngineBase):
         count = shards.shape[0]
         if count == k:
             return
-        if not shards.flags.c_contiguous:
+        if shards.strides[1] != 1:
             super().encode_into(shards, k)
             return
+        # Rows may sit inside wider rows (the packetizer's shards follow each header):
+        # ISA-L takes a pointer per row, so any row stride works.
         self._run(self._encoder(k, count - k), shards[:k], shards[k:])  # parity in place

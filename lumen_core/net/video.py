@@ -1,12 +1,15 @@
 """The video plane's sockets and threads (no asyncio here: see DESIGN, hot path).
 
 Host: ``VideoSender`` takes encoded frames through a one-slot handoff, packetizes and
-seals them, and sends whole FEC blocks with UDP GSO where the kernel has it (one
-``sendmsg`` per block) or datagram by datagram. A listener thread learns the client's
-address from its bind datagrams and counts anything else as garbage.
+seals them, and sends them from the port its Welcome announced to the QUIC peer's IP
+and the client's Start port, with UDP GSO where the kernel has it (one ``sendmsg`` per
+up to 64 datagrams) or datagram by datagram. In extended mode a listener thread takes
+the client's bind datagrams (video/bind.py) and moves the video where they come from.
 
-Client: ``VideoReceiver`` binds, receives (with UDP GRO where available), reassembles,
-and hands whole frames to the decoder through a one-slot handoff.
+Client: ``open_video_socket`` binds the socket *before* Start is sent (its port goes in
+Start); ``VideoReceiver`` then connects it to the host's video port, receives (with UDP
+GRO where available), reassembles, and hands whole frames to the decoder through a
+one-slot handoff. In extended mode it sends bind datagrams from the same socket.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from ..video.bind import BindOpener, BindSealer
-from ..video.packetizer import Packetizer, SealedBlock
-from ..video.reassembler import FrameReady, KeyframeNeeded, Reassembler
+from ..video.bind import BIND_INTERVAL_S, KEEPALIVE_INTERVAL_S, BindSealer, BindTracker
+from ..video.config import MAX_DATAGRAM, VideoConfig
+from ..video.header import USER_KEYFRAME, USER_PICTURE
+from ..video.packetizer import Packetizer, SealedBlock, SenderStats
+from ..video.reassembler import FrameReady, Reassembler, ReceiverStats
 from .handoff import Closed, LatestSlot
+from .sockets import big_buffers
 
 log = logging.getLogger(__name__)
 
@@ -32,39 +38,31 @@ UDP_SEGMENT: Final = 103
 UDP_GRO: Final = 104
 # The kernel takes at most 64 segments in one GSO send.
 GSO_MAX_SEGMENTS: Final = 64
-
-
-def gso_segments(datagram_size: int) -> int:
-    """How many datagrams of a block go in one GSO send (under 64 KB, at most 64)."""
-    return min(GSO_MAX_SEGMENTS, 65000 // datagram_size)
-# Big buffers: a 1080p keyframe is ~1000 datagrams arriving at once.
+# Big buffers: a 1080p keyframe is ~1000 datagrams arriving at once (M3's host sends
+# with no pacing, G11).
 SOCKET_BUFFER: Final = 16 * 1024 * 1024
-BIND_INTERVAL_S: Final = 0.2
-KEEPALIVE_INTERVAL_S: Final = 1.0
 RECV_TIMEOUT_S: Final = 0.02
+def gso_segments(datagram_size: int) -> int:
+    """How many datagrams go in one GSO send (under 64 KB, at most 64)."""
+    return max(1, min(GSO_MAX_SEGMENTS, 65000 // datagram_size))
 
 
-# Linux caps SO_RCVBUF at net.core.rmem_max (208 KiB by default: a fifth of a keyframe);
-# the FORCE variants pass the cap where the process may (CAP_NET_ADMIN).
-SO_SNDBUFFORCE: Final = 32
-SO_RCVBUFFORCE: Final = 33
-
-
-def _big_buffers(sock: socket.socket) -> None:
-    for forced, plain in ((SO_SNDBUFFORCE, socket.SO_SNDBUF), (SO_RCVBUFFORCE, socket.SO_RCVBUF)):
-        for opt in (forced, plain):
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, opt, SOCKET_BUFFER)
-                break
-            except OSError:
-                continue
+def open_video_socket(address: tuple[str, int]) -> socket.socket:
+    """A UDP socket bound to ``address`` (port 0 picks one), with big buffers."""
+    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    big_buffers(sock, SOCKET_BUFFER)
+    sock.bind(address)
+    return sock
 
 
 @dataclass(frozen=True, slots=True)
 class EncodedFrame:
     data: bytes
     keyframe: bool
-    pts_ns: int
+    pts_ns: int  # the host's wall clock (UNIX-epoch ns) at capture: what the header carries
+    capture_ns: int  # the host's monotonic clock at capture: for its processing time
 
 
 class VideoSender:
@@ -73,28 +71,28 @@ class VideoSender:
     def __init__(
         self,
         sock: socket.socket,
-        key: bytes,
+        config: VideoConfig,
+        peer: tuple[str, int],
         *,
-        parity_percent: int,
-        max_datagram: int,
+        binds: bool,
         pace_bps: int | None = None,
         on_frame_skipped: Callable[[], None] | None = None,
-        on_peer: Callable[[], None] | None = None,
+        on_frame_sent: Callable[[int, int], None] | None = None,
+        on_peer_moved: Callable[[], None] | None = None,
     ) -> None:
         self._sock = sock
-        _big_buffers(sock)
         self._sock.settimeout(0.1)
-        self._packetizer = Packetizer(key, parity_percent=parity_percent, max_datagram=max_datagram)
-        self._binds = BindOpener(key)
+        self._packetizer = Packetizer(config)
+        self._binds = BindTracker(config.key, config.salt, peer) if binds else None
+        self._peer = peer
         self._slot: LatestSlot[EncodedFrame] = LatestSlot()
         self._pace_bps = pace_bps
         self._on_frame_skipped = on_frame_skipped
-        self._on_peer = on_peer
-        self._peer: tuple[str, int] | None = None
-        self._peer_seen = threading.Event()
+        self._on_frame_sent = on_frame_sent
+        self._on_peer_moved = on_peer_moved
         self._stop = threading.Event()
         self._gso = hasattr(socket, "CMSG_SPACE")
-        self.garbage = 0
+        self._garbage = 0
         self.send_errors = 0
         self._threads = [
             threading.Thread(target=self._listen, name="video-listen", daemon=True),
@@ -102,12 +100,21 @@ class VideoSender:
         ]
 
     @property
-    def stats(self):  # type: ignore[no-untyped-def]
+    def stats(self) -> SenderStats:
         return self._packetizer.stats
 
     @property
-    def peer(self) -> tuple[str, int] | None:
+    def peer(self) -> tuple[str, int]:
         return self._peer
+
+    @property
+    def garbage(self) -> int:
+        """Datagrams on the video port that were not authentic binds."""
+        return self._garbage + (self._binds.garbage if self._binds is not None else 0)
+
+    @property
+    def binds_received(self) -> int:
+        return self._binds.binds if self._binds is not None else 0
 
     @property
     def fec_engine(self) -> str:
@@ -127,9 +134,6 @@ class VideoSender:
         if self._slot.put(frame) and self._on_frame_skipped:
             self._on_frame_skipped()
 
-    def wait_for_peer(self, timeout_s: float) -> bool:
-        return self._peer_seen.wait(timeout_s)
-
     def stop(self) -> None:
         self._stop.set()
         self._slot.close()
@@ -144,20 +148,22 @@ class VideoSender:
     def _listen(self) -> None:
         while not self._stop.is_set():
             try:
-                data, addr = self._sock.recvfrom(2048)
+                data, addr = self._sock.recvfrom(MAX_DATAGRAM + 1)
             except TimeoutError:
                 continue
             except OSError:
-                return
-            if self._binds.open(data):
-                if self._peer != addr:
-                    log.info("video goes to %s:%d", addr[0], addr[1])
-                    self._peer = addr
-                    if self._on_peer:
-                        self._on_peer()  # frames sent before were lost: the client needs an IDR
-                self._peer_seen.set()
-            else:
-                self.garbage += 1
+                if self._stop.is_set():
+                    return
+                continue  # an ICMP error reported on the socket: not fatal for a listener
+            binds = self._binds
+            if binds is None:
+                self._garbage += 1
+            elif binds.receive(data, addr[:2]):
+                assert binds.peer is not None
+                log.info("video moves to %s:%d (bind datagram)", binds.peer[0], binds.peer[1])
+                self._peer = binds.peer
+                if self._on_peer_moved:
+                    self._on_peer_moved()  # frames sent before were lost: the client needs an IDR
 
     def _send_loop(self) -> None:
         while not self._stop.is_set():
@@ -168,72 +174,74 @@ class VideoSender:
             if frame is not None:
                 self.send_frame(frame)
 
-    def send_frame(self, frame: EncodedFrame) -> bool:
+    def send_frame(self, frame: EncodedFrame) -> None:
         """Packetize and send ``frame`` now, on the calling thread (the send thread's
-        work; benchmarks call it directly). False if no client address is known yet."""
+        work; benchmarks call it directly)."""
+        index = self._packetizer.next_frame_index
+        host_us = (time.monotonic_ns() - frame.capture_ns) // 1000
+        flags = USER_KEYFRAME if frame.keyframe else USER_PICTURE
+        blocks = self._packetizer.packetize(frame.data, pts_ns=frame.pts_ns, user_flags=flags)
         peer = self._peer
-        if peer is None:
-            return False
-        host_us = (time.monotonic_ns() - frame.pts_ns) // 1000
-        blocks = self._packetizer.packetize(frame.data, keyframe=frame.keyframe, pts_ns=frame.pts_ns, host_us=host_us)
         for block in blocks:
-            started = time.perf_counter()
             self._send_block(block, peer)
-            if self._pace_bps:
-                budget = len(block.buffer) * 8 / self._pace_bps
-                spare = budget - (time.perf_counter() - started)
-                if spare > 0.0005:
-                    time.sleep(spare)
-        return True
+        if self._on_frame_sent is not None:
+            self._on_frame_sent(index, host_us)
 
     def _send_block(self, block: SealedBlock, peer: tuple[str, int]) -> None:
         size = block.datagram_size
-        if self._gso:
-            view = memoryview(block.buffer)
-            per_send = gso_segments(size) * size
-            segment = [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", size))]
-            try:
-                for off in range(0, len(view), per_send):
-                    self._sock.sendmsg([view[off : off + per_send]], segment, 0, peer)
-                return
-            except OSError as exc:
-                log.info("UDP GSO unavailable (%s): sending datagram by datagram", exc)
-                self._gso = False
-        for dgram in block.datagrams():
-            try:
-                self._sock.sendto(dgram, peer)
-            except OSError:
-                self.send_errors += 1
+        view = memoryview(block.buffer)
+        per_send = gso_segments(size) * size
+        segment = [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", size))]
+        for off in range(0, len(view), per_send):
+            started = time.perf_counter()
+            chunk = view[off : off + per_send]
+            if self._gso:
+                try:
+                    self._sock.sendmsg([chunk], segment, 0, peer)
+                except OSError as exc:
+                    log.info("UDP GSO unavailable (%s): sending datagram by datagram", exc)
+                    self._gso = False
+            if not self._gso:
+                for pos in range(0, len(chunk), size):
+                    try:
+                        self._sock.sendto(chunk[pos : pos + size], peer)
+                    except OSError:
+                        self.send_errors += 1
+            if self._pace_bps:
+                spare = len(chunk) * 8 / self._pace_bps - (time.perf_counter() - started)
+                if spare > 0.0005:
+                    time.sleep(spare)
 
 
 class VideoReceiver:
-    """Client side of the video plane for one session."""
+    """Client side of the video plane for one session, on an already bound socket."""
 
     def __init__(
         self,
+        sock: socket.socket,
         host: tuple[str, int],
-        key: bytes,
+        config: VideoConfig,
         frames: LatestSlot[FrameReady],
-        on_keyframe_needed: Callable[[int | None], None],
+        *,
+        binds: bool,
         clock_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
-        family = socket.AF_INET6 if ":" in host[0] else socket.AF_INET
-        self._sock = socket.socket(family, socket.SOCK_DGRAM)
-        _big_buffers(self._sock)
-        self._sock.connect(host)
+        self._sock = sock
+        self._sock.connect(host)  # the kernel now drops datagrams from anyone else
         self._sock.settimeout(RECV_TIMEOUT_S)
         self._gro = self._enable_gro()
         self._buffer = bytearray(65535)
         self._view = memoryview(self._buffer)
         self._cmsg_space = socket.CMSG_SPACE(4)
-        self._reassembler = Reassembler(key)
-        self._binds = BindSealer(key)
+        self._reassembler = Reassembler(config)
+        self._binds = BindSealer(config.key, config.salt) if binds and config.encrypt else None
         self._frames = frames
-        self._on_keyframe_needed = on_keyframe_needed
         self._clock_ns = clock_ns
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="video-receive", daemon=True)
         self.first_datagram = threading.Event()
+        self.binds_sent = 0
+        self.receive_errors = 0
 
     def _enable_gro(self) -> bool:
         try:
@@ -243,8 +251,12 @@ class VideoReceiver:
             return False
 
     @property
-    def stats(self):  # type: ignore[no-untyped-def]
+    def stats(self) -> ReceiverStats:
         return self._reassembler.stats
+
+    @property
+    def fec_engine(self) -> str:
+        return self._reassembler.engine_name
 
     def start(self) -> None:
         self._thread.start()
@@ -277,26 +289,22 @@ class VideoReceiver:
         rx = self._reassembler
         next_bind = 0.0
         while not self._stop.is_set():
-            now = time.monotonic()
-            if now >= next_bind:
-                try:
-                    self._sock.send(self._binds.next())
-                except OSError:
-                    pass  # host not up yet; the next bind tries again
-                next_bind = now + (KEEPALIVE_INTERVAL_S if self.first_datagram.is_set() else BIND_INTERVAL_S)
+            if self._binds is not None:
+                now = time.monotonic()
+                if now >= next_bind:
+                    try:
+                        self._sock.send(self._binds.next())
+                        self.binds_sent += 1
+                    except OSError:
+                        pass  # the host's port is not open yet; the next bind tries again
+                    next_bind = now + (KEEPALIVE_INTERVAL_S if self.first_datagram.is_set() else BIND_INTERVAL_S)
             try:
                 self._receive()
                 self.first_datagram.set()
             except TimeoutError:
                 pass
             except OSError:
-                time.sleep(RECV_TIMEOUT_S)  # ICMP port unreachable before the host listens
-            now_ns = self._clock_ns()
-            timer = rx.get_timer()
-            if timer is not None and timer <= now_ns:
-                rx.handle_timer(now_ns)
+                self.receive_errors += 1
+                time.sleep(RECV_TIMEOUT_S)  # ICMP port unreachable before the host's socket is up
             while (event := rx.next_event()) is not None:
-                if isinstance(event, FrameReady):
-                    self._frames.put(event)
-                elif isinstance(event, KeyframeNeeded):
-                    self._on_keyframe_needed(event.last_frame)
+                self._frames.put(event)

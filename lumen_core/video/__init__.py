@@ -1,10 +1,11 @@
 """The video plane: packetizer (host), reassembler (client), and their shared wire format."""
 
-from .header import MAX_FRAME_SIZE, ShardHeader, parse_header
-from .packetizer import Packetizer, SenderStats
-from .reassembler import FrameReady, KeyframeNeeded, Reassembler, ReceiverStats
+from .config import ConfigError, VideoConfig
+from .header import PacketHeader, parse_header
+from .packetizer import Packetizer, SealedBlock, SenderStats
+from .reassembler import FrameReady, Reassembler, ReceiverStats
 
 __all__ = [
-    "MAX_FRAME_SIZE", "FrameReady", "KeyframeNeeded", "Packetizer", "Reassembler",
-    "ReceiverStats", "SenderStats", "ShardHeader", "parse_header",
+    "ConfigError", "FrameReady", "PacketHeader", "Packetizer", "Reassembler", "ReceiverStats",
+    "SealedBlock", "SenderStats", "VideoConfig", "parse_header",
 ]

@@ -3,16 +3,18 @@
  *
  * cryptography's AESGCM builds a fresh cipher context for each call (copy the keyed one,
  * set the IV length, init, AAD, data, tag): about 1.5 us of fixed cost, more than
- * sealing 1352 bytes. A 1080p keyframe is a thousand datagrams, so that fixed cost was
+ * sealing 1264 bytes. A 1080p keyframe is a thousand datagrams, so that fixed cost was
  * the video plane's ceiling. Here a context is keyed once and each datagram only sets
  * its nonce, which is what OpenSSL's EVP interface allows for GCM.
  *
- * Same construction as crypto.py's fallback, byte for byte: nonce = 4 zero bytes + the
- * datagram's u64 seq (big-endian), AAD = the plaintext header, tag after the ciphertext.
- * The tests seal on one and open on the other.
+ * The construction of lumen/1 (LUMEN-M3-WIRE.md section 6), byte for byte as crypto.py's
+ * fallback: nonce = the direction's 4-byte salt + the datagram's u64 seq (big-endian),
+ * AAD = the datagram's first bytes (the 8-byte big-endian seq on the wire), tag after
+ * the ciphertext. Each object seals with one salt (its own direction) and opens with
+ * the other (the peer's). The tests seal on one implementation and open on the other.
  *
  * The GIL is held throughout: a context is not safe to share between threads, and the
- * longest call (a block of ~100 datagrams) takes ~0.1 ms.
+ * longest call (a GSO send's worth of datagrams) takes ~0.1 ms.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -28,25 +30,28 @@
 #define KEY_SIZE 16
 #define NONCE_SIZE 12
 #define TAG_SIZE 16
+#define SALT_SIZE 4
 
 typedef struct {
     PyObject_HEAD
     EVP_CIPHER_CTX *seal;
     EVP_CIPHER_CTX *open;
+    unsigned char seal_salt[SALT_SIZE];
+    unsigned char open_salt[SALT_SIZE];
 } AesGcm;
 
-static void nonce_for(unsigned long long seq, unsigned char nonce[NONCE_SIZE]) {
-    memset(nonce, 0, 4);
+static void nonce_for(const unsigned char salt[SALT_SIZE], unsigned long long seq, unsigned char nonce[NONCE_SIZE]) {
+    memcpy(nonce, salt, SALT_SIZE);
     for (int i = 0; i < 8; i++)
         nonce[4 + i] = (unsigned char)(seq >> (56 - 8 * i));
 }
 
 /* Seal len bytes of in (with aad) into out: ciphertext, then the tag. 1 on success. */
-static int seal_one(EVP_CIPHER_CTX *ctx, unsigned long long seq, const unsigned char *aad, int aad_len,
+static int seal_one(EVP_CIPHER_CTX *ctx, const unsigned char *salt, unsigned long long seq, const unsigned char *aad, int aad_len,
                     const unsigned char *in, int len, unsigned char *out) {
     unsigned char nonce[NONCE_SIZE];
     int n;
-    nonce_for(seq, nonce);
+    nonce_for(salt, seq, nonce);
     return EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1
         && EVP_EncryptUpdate(ctx, NULL, &n, aad, aad_len) == 1
         && EVP_EncryptUpdate(ctx, out, &n, in, len) == 1
@@ -57,12 +62,12 @@ static int seal_one(EVP_CIPHER_CTX *ctx, unsigned long long seq, const unsigned 
 /* Open a datagram (aad = its first aad_len bytes, then ciphertext, then tag) into out,
  * which holds exactly the plaintext. 1 if it authenticated. out may hold unauthenticated
  * bytes when this fails: callers treat it as unwritten. */
-static int open_one(EVP_CIPHER_CTX *ctx, unsigned long long seq, const unsigned char *datagram, int aad_len,
+static int open_one(EVP_CIPHER_CTX *ctx, const unsigned char *salt, unsigned long long seq, const unsigned char *datagram, int aad_len,
                     int len, unsigned char *out) {
     unsigned char nonce[NONCE_SIZE];
     unsigned char scratch[TAG_SIZE];
     int n;
-    nonce_for(seq, nonce);
+    nonce_for(salt, seq, nonce);
     return EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1
         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_SIZE, (void *)(datagram + aad_len + len)) == 1
         && EVP_DecryptUpdate(ctx, NULL, &n, datagram, aad_len) == 1
@@ -136,7 +141,7 @@ static PyObject *AesGcm_seal_many(AesGcm *self, PyObject *const *args, Py_ssize_
     for (Py_ssize_t i = 0; i < count; i++) {
         unsigned char *d = (unsigned char *)buf.buf + i * dgram;
         const unsigned char *s = (const unsigned char *)shards.buf + i * shard;
-        if (!seal_one(self->seal, first + (unsigned long long)i, d, (int)aad_len, s, (int)shard, d + aad_len)) {
+        if (!seal_one(self->seal, self->seal_salt, first + (unsigned long long)i, d, (int)aad_len, s, (int)shard, d + aad_len)) {
             PyErr_SetString(PyExc_RuntimeError, "OpenSSL failed to seal a datagram");
             goto done;
         }
@@ -171,7 +176,7 @@ static PyObject *AesGcm_open_into(AesGcm *self, PyObject *const *args, Py_ssize_
     if (len >= 0 && out.len != len)
         PyErr_SetString(PyExc_ValueError, "out must be exactly the shard's length");
     else if (len >= 0)
-        result = PyBool_FromLong(open_one(self->open, seq, dgram.buf, (int)aad_len, (int)len, out.buf));
+        result = PyBool_FromLong(open_one(self->open, self->open_salt, seq, dgram.buf, (int)aad_len, (int)len, out.buf));
     PyBuffer_Release(&out);
     PyBuffer_Release(&dgram);
     return result;
@@ -194,7 +199,7 @@ static PyObject *AesGcm_open(AesGcm *self, PyObject *const *args, Py_ssize_t nar
     if (len >= 0)
         result = PyBytes_FromStringAndSize(NULL, len);
     if (result != NULL
-        && !open_one(self->open, seq, dgram.buf, (int)aad_len, (int)len, (unsigned char *)PyBytes_AsString(result))) {
+        && !open_one(self->open, self->open_salt, seq, dgram.buf, (int)aad_len, (int)len, (unsigned char *)PyBytes_AsString(result))) {
         Py_DECREF(result);
         result = Py_NewRef(Py_None);
     }
@@ -255,7 +260,7 @@ static PyObject *AesGcm_open_many(AesGcm *self, PyObject *const *args, Py_ssize_
         const unsigned char *d = (const unsigned char *)segs.buf + i * dgram;
         if (memcmp(d, (const unsigned char *)expected.buf + i * aad_len, (size_t)aad_len) != 0)
             break;
-        status[i] = (char)open_one(self->open, first + (unsigned long long)i, d, (int)aad_len, (int)shard,
+        status[i] = (char)open_one(self->open, self->open_salt, first + (unsigned long long)i, d, (int)aad_len, (int)shard,
                                    (unsigned char *)out.buf + i * shard);
     }
     memset(status + i, 2, (size_t)(count - i));
@@ -267,18 +272,24 @@ done:
 }
 
 static int AesGcm_init(AesGcm *self, PyObject *args, PyObject *kwargs) {
-    Py_buffer key;
+    Py_buffer key, seal_salt, open_salt;
     if (kwargs != NULL && PyDict_Size(kwargs)) {
         PyErr_SetString(PyExc_TypeError, "AesGcm() takes no keyword arguments");
         return -1;
     }
-    if (!PyArg_ParseTuple(args, "y*:AesGcm", &key))
+    if (!PyArg_ParseTuple(args, "y*y*y*:AesGcm", &key, &seal_salt, &open_salt))
         return -1;
     int ok = 0;
     if (key.len != KEY_SIZE) {
         PyErr_SetString(PyExc_ValueError, "AES-128-GCM key must be 16 bytes");
         goto done;
     }
+    if (seal_salt.len != SALT_SIZE || open_salt.len != SALT_SIZE) {
+        PyErr_SetString(PyExc_ValueError, "direction salts must be 4 bytes");
+        goto done;
+    }
+    memcpy(self->seal_salt, seal_salt.buf, SALT_SIZE);
+    memcpy(self->open_salt, open_salt.buf, SALT_SIZE);
     if (self->seal == NULL)
         self->seal = EVP_CIPHER_CTX_new();
     if (self->open == NULL)
@@ -291,6 +302,8 @@ static int AesGcm_init(AesGcm *self, PyObject *args, PyObject *kwargs) {
     }
     ok = 1;
 done:
+    PyBuffer_Release(&open_salt);
+    PyBuffer_Release(&seal_salt);
     PyBuffer_Release(&key);
     return ok ? 0 : -1;
 }
@@ -314,7 +327,8 @@ static PyMethodDef AesGcm_methods[] = {
 };
 
 static PyType_Slot AesGcm_slots[] = {
-    {Py_tp_doc, "AesGcm(key): AES-128-GCM keyed once, for many datagrams (see lumen_core.video.crypto)."},
+    {Py_tp_doc, "AesGcm(key, seal_salt, open_salt): AES-128-GCM keyed once, for many datagrams; nonces are a "
+                "direction salt and the seq (see lumen_core.video.crypto)."},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_init, AesGcm_init},
     {Py_tp_dealloc, AesGcm_dealloc},

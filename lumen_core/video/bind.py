@@ -1,66 +1,72 @@
-"""The client's bind datagrams: how the host learns where to send video.
+"""Bind and keepalive datagrams (extended mode): how video reaches a client behind NAT.
 
-The client sends one to the host's video port when the session starts (every 200 ms
-until video arrives) and then every second as a keepalive; the host sends video to the
-source address of the newest authentic one. Sealed with the session's video key, so
-nobody else can redirect the stream::
+The client sends them from its video socket to the host's video port, every
+BIND_INTERVAL_S until video arrives and every KEEPALIVE_INTERVAL_S after (which also
+keeps a NAT mapping open). They are sealed like video (crypto.py) but in the client's
+direction, so they share the session key without ever sharing a nonce::
 
-    +------+---------+-------------+-----------------------+
-    | 0xB1 | version | rsvd (u16)  | seq (u64)             |  12-byte header = AAD
-    +------+---------+-------------+-----------------------+
-    | 16-byte AES-128-GCM tag over an empty payload         |
-    +-------------------------------------------------------+
+    +----------------------+------------------------------------+-----------+
+    | seq (u64 big-endian) | AES-128-GCM of "LMNB" || u8 version | tag (16)  |
+    +----------------------+------------------------------------+-----------+
 
-The nonce is 0x00000001 + seq: the client's own nonce space, disjoint from the host's
-video datagrams (prefix 0) under the same key.
+29 bytes. The host sends video to the QUIC peer's IP and the Start port until a bind
+arrives; an authentic bind from another address moves the video there, but only if
+its seq is newer than every bind accepted before (a delayed, older bind from an old
+address can never pull the video back). Replays are refused. Anything else arriving on
+the host's video port is counted and dropped.
 """
 
 from __future__ import annotations
 
-import struct
 from typing import Final
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from .crypto import CLIENT, HOST, AuthError, Buffer, Opener, ReplayWindow, Sealer
 
-from .crypto import ReplayWindow
-
-BIND_TYPE: Final = 0xB1
+BIND_MAGIC: Final = b"LMNB"
 BIND_VERSION: Final = 1
-_HEAD = struct.Struct("!BBHQ")
-_NONCE = struct.Struct("!IQ")
-_CLIENT_NONCE_PREFIX: Final = 1
-BIND_SIZE: Final = _HEAD.size + 16
+BIND_PLAINTEXT: Final = BIND_MAGIC + bytes([BIND_VERSION])
+BIND_INTERVAL_S: Final = 0.2
+KEEPALIVE_INTERVAL_S: Final = 1.0
+# Binds are a few a second: a small window is plenty.
+BIND_REPLAY_WINDOW: Final = 256
 
 
 class BindSealer:
-    def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
-        self._seq = 0
+    """The client's side: one sealed bind datagram per call."""
+
+    def __init__(self, key: bytes, salt: bytes, *, native: bool | None = None) -> None:
+        self._sealer = Sealer(key, salt, CLIENT, native=native)
 
     def next(self) -> bytes:
-        head = _HEAD.pack(BIND_TYPE, BIND_VERSION, 0, self._seq)
-        sealed = self._aead.encrypt(_NONCE.pack(_CLIENT_NONCE_PREFIX, self._seq), b"", head)
-        self._seq += 1
-        return head + sealed
+        return self._sealer.seal(BIND_PLAINTEXT)
 
 
-class BindOpener:
-    """Accepts each authentic bind datagram once."""
+class BindTracker:
+    """The host's side: which address video goes to. Not thread-safe (one listener)."""
 
-    def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
-        self._window = ReplayWindow(256)
+    def __init__(self, key: bytes, salt: bytes, initial: tuple[str, int] | None, *, native: bool | None = None) -> None:
+        self._opener = Opener(key, salt, HOST, native=native)
+        self._window = ReplayWindow(BIND_REPLAY_WINDOW)
+        self.peer = initial
+        self.binds = 0
+        self.moves = 0
+        self.garbage = 0
 
-    def open(self, data: bytes) -> bool:
-        if len(data) != BIND_SIZE or data[0] != BIND_TYPE or data[1] != BIND_VERSION:
-            return False
-        _, _, _, seq = _HEAD.unpack_from(data)
-        if not self._window.check(seq):
-            return False
+    def receive(self, data: Buffer, addr: tuple[str, int]) -> bool:
+        """Take one datagram from the video port; True if the video now goes elsewhere."""
         try:
-            self._aead.decrypt(_NONCE.pack(_CLIENT_NONCE_PREFIX, seq), data[_HEAD.size :], data[: _HEAD.size])
-        except InvalidTag:
+            seq, plaintext = self._opener.open(data)
+        except AuthError:
+            self.garbage += 1
             return False
+        if plaintext != BIND_PLAINTEXT or not self._window.check(seq):
+            self.garbage += 1
+            return False
+        newest = seq > self._window.top
         self._window.accept(seq)
-        return True
+        self.binds += 1
+        if newest and addr != self.peer:
+            self.peer = addr
+            self.moves += 1
+            return True
+        return False

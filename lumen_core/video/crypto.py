@@ -1,15 +1,27 @@
-"""Sealing and opening video datagrams: AES-128-GCM with the header as associated data.
+"""Sealing and opening video-plane datagrams: lumen/1's AES-128-GCM (LUMEN-M3-WIRE.md §6).
 
-Nonce = 4 zero bytes + the header's u64 packet seq. The sealer hands out seqs from a
-counter that only goes up, so a nonce never repeats within a key (one key per
-session). The opener keeps a replay window over seqs: a datagram whose seq was already
-accepted, or that is older than the window, is refused even though it authenticates.
+An encrypted datagram on the wire::
+
+    +----------------------+--------------------------------------+-----------+
+    | seq (u64 big-endian) | AES-128-GCM ciphertext of the packet | tag (16)  |
+    +----------------------+--------------------------------------+-----------+
+
+- key: Welcome.key (16 bytes, fresh per session).
+- nonce: the sender's *direction salt* (4 bytes) then seq as u64 big-endian. The
+  direction salt is the Welcome's base salt with its top bit replaced by the direction:
+  ``salt[0] = (salt[0] & 0x7F) | (direction << 7)``, host = 0, client = 1. Each side
+  seals with its own direction and opens with the other's, so the host's video and the
+  client's bind datagrams (an extension) never share a nonce under one key.
+- AAD: the same 8-byte big-endian seq. The packet (header included) is the plaintext.
+- seq: a per-session counter from 0, one per datagram sent; never repeats under a key.
+
+Replays are a receiver rule, not part of the seal: ``ReplayWindow`` (RFC 4303's
+sliding window) remembers which seqs were used; the reassembler consults it.
 
 Two implementations of the same AEAD, byte for byte: lumen's small C module
 (``_gcm.c``: one keyed OpenSSL context reused for every datagram), used when it was
-built, and cryptography's AESGCM otherwise. Per 1400-byte datagram the first costs
-about a third of the second, whose fixed cost per call (a new cipher context each
-time) is what bounded the video plane's rate.
+built, and cryptography's AESGCM otherwise, whose fixed cost per call (a new cipher
+context each time) is about twice the work of sealing a 1264-byte datagram.
 """
 
 from __future__ import annotations
@@ -21,7 +33,6 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import ProtocolError
-from .header import HEADER_SIZE, TAG_SIZE
 
 try:
     from ._gcm import AesGcm as _NativeAesGcm
@@ -32,18 +43,19 @@ except ImportError:  # installed without a C compiler: cryptography does the sam
 Buffer = bytes | bytearray | memoryview
 
 KEY_SIZE: Final = 16
+SALT_SIZE: Final = 4
+SEQ_SIZE: Final = 8
+TAG_SIZE: Final = 16
+OVERHEAD: Final = SEQ_SIZE + TAG_SIZE  # 24 bytes around each sealed packet
+HOST: Final = 0
+CLIENT: Final = 1
 # Seqs this far behind the newest accepted one are refused without a look. 8192
-# datagrams is >100 ms of a 1080p60 keyframe burst at full rate: reordering deeper than
+# datagrams is ~100 ms of a 1080p60 keyframe burst at full rate: reordering deeper than
 # that is loss anyway.
 REPLAY_WINDOW: Final = 8192
 
-
-_NONCE = struct.Struct("!4xQ")
-
-
-def nonce_for(seq: int) -> bytes:
-    return _NONCE.pack(seq)
-
+_SEQ = struct.Struct("!Q")
+_NONCE = struct.Struct("!4sQ")
 
 # Status bytes of Opener.open_run (the C module uses the same values).
 FORGED: Final = 0
@@ -52,6 +64,17 @@ OTHER: Final = 2
 
 NATIVE_NAME: Final = "openssl, context reused (lumen_core.video._gcm)"
 FALLBACK_NAME: Final = "cryptography AESGCM"
+
+
+def direction_salt(base_salt: bytes, direction: int) -> bytes:
+    """The 4-byte nonce prefix of ``direction`` (HOST or CLIENT) for a Welcome's salt."""
+    if len(base_salt) != SALT_SIZE or direction not in (HOST, CLIENT):
+        raise ValueError("a 4-byte base salt and a direction of 0 or 1")
+    return bytes([(base_salt[0] & 0x7F) | (direction << 7)]) + base_salt[1:]
+
+
+def nonce_for(salt: bytes, seq: int) -> bytes:
+    return _NONCE.pack(salt, seq)
 
 
 def native_available() -> bool:
@@ -66,21 +89,163 @@ def _use_native(native: bool | None) -> bool:
     return native
 
 
+class _Aead:
+    """AES-128-GCM keyed for one side: seals with ``own`` salt, opens with ``peer``'s."""
+
+    def __init__(self, key: bytes, base_salt: bytes, own: int, native: bool | None) -> None:
+        if len(key) != KEY_SIZE:
+            raise ValueError("video key must be 16 bytes")
+        self.seal_salt = direction_salt(base_salt, own)
+        self.open_salt = direction_salt(base_salt, 1 - own)
+        self._native = _NativeAesGcm(key, self.seal_salt, self.open_salt) if _use_native(native) else None
+        self._aead = AESGCM(key)
+
+    @property
+    def name(self) -> str:
+        return NATIVE_NAME if self._native is not None else FALLBACK_NAME
+
+
+class Sealer(_Aead):
+    """Seals one direction's datagrams. ``native``: None picks the C module when it is
+    built; True or False asks for one implementation (tests compare them)."""
+
+    def __init__(self, key: bytes, base_salt: bytes, direction: int, *, native: bool | None = None) -> None:
+        super().__init__(key, base_salt, direction, native)
+        self._seq = 0
+
+    @property
+    def next_seq(self) -> int:
+        return self._seq
+
+    def reserve(self, count: int) -> int:
+        """The first of ``count`` fresh seqs (nonces); they are never handed out again."""
+        first = self._seq
+        if first + count > 1 << 64:
+            raise OverflowError("video key exhausted; start a new session")
+        self._seq += count
+        return first
+
+    def seal(self, plaintext: Buffer) -> bytes:
+        """One datagram in wire form, with the next seq."""
+        seq = self.reserve(1)
+        head = _SEQ.pack(seq)
+        if self._native is not None:
+            buf = bytearray(SEQ_SIZE + len(plaintext) + TAG_SIZE)
+            buf[:SEQ_SIZE] = head
+            self._native.seal_many(buf, len(buf), SEQ_SIZE, plaintext, seq)
+            return bytes(buf)
+        return head + self._aead.encrypt(nonce_for(self.seal_salt, seq), bytes(plaintext), head)
+
+    def seal_many(self, buf: bytearray, datagram_size: int, packets: Buffer, first_seq: int) -> None:
+        """Seal, in place, the datagrams laid back to back in ``buf``.
+
+        Each datagram is ``datagram_size`` bytes: its 8-byte big-endian seq, already
+        written (``first_seq + i`` for the i-th), then room for the sealed packet and tag.
+        ``packets`` holds the plaintext packets back to back,
+        ``datagram_size - OVERHEAD`` bytes each.
+        """
+        if self._native is not None:
+            self._native.seal_many(buf, datagram_size, SEQ_SIZE, packets, first_seq)
+            return
+        size = datagram_size - OVERHEAD
+        out, src, encrypt_into, salt = memoryview(buf), memoryview(packets), self._aead.encrypt_into, self.seal_salt
+        for i, off in enumerate(range(0, len(buf), datagram_size)):
+            body = off + SEQ_SIZE
+            encrypt_into(nonce_for(salt, first_seq + i), src[i * size : (i + 1) * size], out[off:body],
+                         out[body : off + datagram_size])
+
+
+class Opener(_Aead):
+    """Opens the peer's datagrams (``direction``: this side's own, as for Sealer)."""
+
+    def __init__(self, key: bytes, base_salt: bytes, direction: int, *, native: bool | None = None) -> None:
+        super().__init__(key, base_salt, direction, native)
+
+    def open(self, datagram: Buffer, out: memoryview | None = None) -> tuple[int, bytes | None]:
+        """(seq, packet) of an authentic datagram; AuthError otherwise (too short too).
+
+        With ``out`` (exactly the packet's length) the packet is written there and None
+        is returned in its place. ``out`` holds nothing to rely on after an AuthError.
+        """
+        if len(datagram) < OVERHEAD:
+            raise AuthError(f"video datagram of {len(datagram)} bytes is shorter than its seq and tag")
+        (seq,) = _SEQ.unpack_from(datagram)
+        native = self._native
+        if native is not None:
+            if out is None:
+                packet = native.open(seq, datagram, SEQ_SIZE)
+                if packet is None:
+                    raise AuthError("video datagram failed authentication")
+                return seq, packet
+            if not native.open_into(seq, datagram, SEQ_SIZE, out):
+                raise AuthError("video datagram failed authentication")
+            return seq, None
+        view = memoryview(datagram)
+        nonce = nonce_for(self.open_salt, seq)
+        try:
+            if out is None:
+                return seq, self._aead.decrypt(nonce, view[SEQ_SIZE:], view[:SEQ_SIZE])
+            self._aead.decrypt_into(nonce, view[SEQ_SIZE:], view[:SEQ_SIZE], out)
+        except InvalidTag:
+            raise AuthError("video datagram failed authentication") from None
+        return seq, None
+
+    def open_run(self, segments: Buffer, segment_size: int, first_seq: int, out: Buffer) -> bytes:
+        """Open consecutive datagrams at once: the receiver's path for a GRO read.
+
+        ``segments``: datagrams of ``segment_size`` bytes back to back, expected to carry
+        seqs ``first_seq``, ``first_seq + 1``, ...; ``out``: where their packets go, back
+        to back. One status byte per datagram: OPENED, FORGED, or OTHER: the first
+        datagram whose seq is not the next one ends the run, and it and all after it
+        are left unopened for the caller to look at one by one.
+        """
+        view = memoryview(segments)
+        count = len(view) // segment_size if segment_size > 0 else 0
+        if count == 0:
+            return b""
+        expected = b"".join(_SEQ.pack(first_seq + i) for i in range(count))
+        if self._native is not None:
+            return self._native.open_many(view[: count * segment_size], segment_size, expected, first_seq, out)
+        size = segment_size - OVERHEAD
+        dest = memoryview(out)
+        status = bytearray(count)
+        for i in range(count):
+            dgram = view[i * segment_size : (i + 1) * segment_size]
+            if dgram[:SEQ_SIZE] != expected[i * SEQ_SIZE : (i + 1) * SEQ_SIZE]:
+                status[i:] = bytes([OTHER]) * (count - i)
+                break
+            try:
+                self._aead.decrypt_into(nonce_for(self.open_salt, first_seq + i), dgram[SEQ_SIZE:],
+                                        dgram[:SEQ_SIZE], dest[i * size : (i + 1) * size])
+                status[i] = OPENED
+            except InvalidTag:
+                status[i] = FORGED
+        return bytes(status)
+
+
 class ReplayWindow:
-    """Sliding-window replay detection (the scheme of RFC 4303's anti-replay window)."""
+    """Sliding-window replay detection (the scheme of RFC 4303's anti-replay window).
+
+    ``check`` says whether a seq may be new: above every seq accepted, or within
+    ``size`` of the highest and not accepted yet. ``accept`` records one; call it only
+    for authentic datagrams, so forgeries can never move the window.
+    """
 
     def __init__(self, size: int = REPLAY_WINDOW) -> None:
         self._size = size
         self._seen = bytearray(size)
         self._top = -1  # highest seq accepted so far
 
+    @property
+    def top(self) -> int:
+        """The highest seq accepted so far (-1 before the first)."""
+        return self._top
+
     def check(self, seq: int) -> bool:
-        """True if ``seq`` may be new: not yet accepted and inside the window."""
         top = self._top
         return seq > top or (seq > top - self._size and not self._seen[seq % self._size])
 
     def accept(self, seq: int) -> None:
-        """Record ``seq`` (call only after the datagram authenticated)."""
         size, top = self._size, self._top
         if seq > top:
             if seq - top >= size:
@@ -96,176 +261,21 @@ class ReplayWindow:
             self._top = seq
         self._seen[seq % size] = 1
 
-    @property
-    def top(self) -> int:
-        """The highest seq accepted so far (-1 before the first)."""
-        return self._top
-
-    def accept_run(self, first: int, opened: bytes) -> None:
-        """Record ``first + i`` for every i with ``opened[i] == OPENED``; all of them
-        must be above ``top`` (what a run of fresh datagrams gives)."""
-        last = opened.rfind(OPENED)
-        if last < 0:
+    def accept_run(self, first: int, count: int) -> None:
+        """Record ``first .. first + count - 1``, all above ``top`` (a fresh run)."""
+        if count <= 0:
             return
-        if first <= self._top or last >= self._size:
+        if first <= self._top or count > self._size:
             raise ValueError("accept_run takes a short run of seqs above the window's top")
-        self.accept(first + last)  # slides the window over the run
-        if opened.count(OPENED) == last + 1:  # all of first..first+last: one slice
-            size, lo = self._size, first % self._size
-            hi = lo + last
-            if hi < size:
-                self._seen[lo:hi] = b"\x01" * (hi - lo)
-            else:
-                self._seen[lo:] = b"\x01" * (size - lo)
-                self._seen[: hi - size] = b"\x01" * (hi - size)
+        self.accept(first + count - 1)  # slides the window over the run
+        size, lo = self._size, first % self._size
+        hi = lo + count - 1
+        if hi <= size:
+            self._seen[lo:hi] = b"\x01" * (hi - lo)
         else:
-            for i in range(last):
-                if opened[i] == OPENED:
-                    self._seen[(first + i) % self._size] = 1
-
-
-class Sealer:
-    """Seals a session's video datagrams. ``native``: None picks the C module when it
-    is built; True or False asks for one implementation (tests compare them)."""
-
-    def __init__(self, key: bytes, *, native: bool | None = None) -> None:
-        if len(key) != KEY_SIZE:
-            raise ValueError("video key must be 16 bytes")
-        self._native = _NativeAesGcm(key) if _use_native(native) else None
-        self._aead = AESGCM(key)
-        self._seq = 0
-
-    @property
-    def name(self) -> str:
-        return NATIVE_NAME if self._native is not None else FALLBACK_NAME
-
-    def reserve(self, count: int) -> int:
-        """The first of ``count`` fresh seqs (nonces); they are never handed out again."""
-        first = self._seq
-        if first + count > 1 << 64:
-            raise OverflowError("video key exhausted; start a new session")
-        self._seq += count
-        return first
-
-    def seal_many(self, buf: bytearray, datagram_size: int, shards: Buffer, first_seq: int) -> None:
-        """Seal, in place, the datagrams laid back to back in ``buf``.
-
-        Each datagram is ``datagram_size`` bytes: its header, already written (seq
-        ``first_seq + i`` for the i-th), then room for the sealed shard. ``shards`` holds
-        the shards back to back, ``datagram_size - HEADER_SIZE - TAG_SIZE`` bytes each.
-        """
-        if self._native is not None:
-            self._native.seal_many(buf, datagram_size, HEADER_SIZE, shards, first_seq)
-            return
-        shard_len = datagram_size - HEADER_SIZE - TAG_SIZE
-        out, src, encrypt_into = memoryview(buf), memoryview(shards), self._aead.encrypt_into
-        for i, off in enumerate(range(0, len(buf), datagram_size)):
-            body = off + HEADER_SIZE
-            encrypt_into(
-                _NONCE.pack(first_seq + i), src[i * shard_len : (i + 1) * shard_len], out[off:body],
-                out[body : off + datagram_size],
-            )
-
-
-class Opener:
-    """Opens a session's video datagrams (``native`` as for Sealer)."""
-
-    def __init__(self, key: bytes, window: int = REPLAY_WINDOW, *, native: bool | None = None) -> None:
-        if len(key) != KEY_SIZE:
-            raise ValueError("video key must be 16 bytes")
-        self._native = _NativeAesGcm(key) if _use_native(native) else None
-        self._aead = AESGCM(key)
-        self._window = ReplayWindow(window)
-
-    @property
-    def name(self) -> str:
-        return NATIVE_NAME if self._native is not None else FALLBACK_NAME
-
-    def open(self, seq: int, datagram: Buffer, out: memoryview | None = None) -> bytes | None:
-        """The shard of an authentic, new datagram; AuthError or ReplayError otherwise.
-
-        With ``out`` (exactly the shard's length) the shard is written there and None
-        is returned: the receiver decrypts data shards straight into the frame.
-        """
-        window = self._window
-        if not window.check(seq):
-            raise ReplayError(f"video datagram seq {seq} replayed or too old")
-        native = self._native
-        if native is not None:
-            try:
-                if out is None:
-                    shard = native.open(seq, datagram, HEADER_SIZE)
-                    authentic = shard is not None
-                else:
-                    shard, authentic = None, native.open_into(seq, datagram, HEADER_SIZE, out)
-            except ValueError:  # shorter than a header and a tag
-                authentic = False
-            if not authentic:
-                raise AuthError("video datagram failed authentication")
-            window.accept(seq)
-            return shard
-        view = memoryview(datagram)
-        try:
-            if out is None:
-                shard: bytes | None = self._aead.decrypt(_NONCE.pack(seq), view[HEADER_SIZE:], view[:HEADER_SIZE])
-            else:
-                self._aead.decrypt_into(_NONCE.pack(seq), view[HEADER_SIZE:], view[:HEADER_SIZE], out)
-                shard = None
-        except InvalidTag:
-            raise AuthError("video datagram failed authentication") from None
-        window.accept(seq)
-        return shard
-
-    def fresh(self, seq: int) -> bool:
-        """True if ``seq`` and every seq after it are new (above all accepted so far)."""
-        return seq > self._window.top
-
-    def open_run(self, segments: Buffer, segment_size: int, expected: Buffer, first_seq: int, out: Buffer) -> bytes:
-        """Open consecutive datagrams at once: the receiver's path for a GRO read.
-
-        ``segments``: datagrams of ``segment_size`` bytes back to back, with seqs
-        ``first_seq``, ``first_seq + 1``, ... (all fresh); ``expected``: the header
-        each must carry; ``out``: where their shards go, back to back. One status byte
-        per datagram: OPENED, FORGED, or OTHER: the first datagram without its expected
-        header ends the run, and it and all after it are left unopened for the caller
-        to look at one by one. Opened seqs are accepted into the replay window.
-        """
-        if not self.fresh(first_seq):
-            raise ValueError("open_run takes fresh seqs only")
-        if len(segments) < segment_size or segment_size <= 0:
-            return b""
-        if self._native is not None:
-            status = self._native.open_many(segments, segment_size, expected, first_seq, out)
-        else:
-            status = self._open_run_fallback(
-                memoryview(segments), segment_size, memoryview(expected).cast("B"), first_seq, memoryview(out)
-            )
-        self._window.accept_run(first_seq, status)
-        return status
-
-    def _open_run_fallback(
-        self, segments: memoryview, size: int, expected: memoryview, first_seq: int, out: memoryview
-    ) -> bytes:
-        count = len(segments) // size
-        shard = size - HEADER_SIZE - TAG_SIZE
-        status = bytearray(count)
-        for i in range(count):
-            dgram = segments[i * size : (i + 1) * size]
-            if dgram[:HEADER_SIZE] != expected[i * HEADER_SIZE : (i + 1) * HEADER_SIZE]:
-                status[i:] = bytes([OTHER]) * (count - i)
-                break
-            try:
-                self._aead.decrypt_into(_NONCE.pack(first_seq + i), dgram[HEADER_SIZE:], dgram[:HEADER_SIZE],
-                                        out[i * shard : (i + 1) * shard])
-                status[i] = OPENED
-            except InvalidTag:
-                status[i] = FORGED
-        return bytes(status)
+            self._seen[lo:] = b"\x01" * (size - lo)
+            self._seen[: hi - size] = b"\x01" * (hi - size)
 
 
 class AuthError(ProtocolError):
-    """Forged, tampered, or sealed with another key."""
-
-
-class ReplayError(ProtocolError):
-    """Authentic but already seen, or older than the replay window."""
+    """Forged, tampered, sealed with another key or direction, or too short to be sealed."""

@@ -1,26 +1,31 @@
-"""The video-plane datagram header.
+"""The video plane's 40-byte packet header (LUMEN-M3-WIRE.md §5.3), little-endian.
 
-Every video datagram is this 36-byte plaintext header followed by one AES-128-GCM
-sealed FEC shard (shard bytes + 16-byte tag). The header is the AEAD associated data,
-so any change to it fails authentication::
+Every packet is this header followed by exactly ``shard_bytes`` of shard payload; an
+encrypted datagram seals the whole packet (crypto.py)::
 
-     0       1       2       3       4                              11
-    +-------+-------+-------+-------+-------------------------------+
-    |version| flags |   k   |   m   |   packet seq (u64, = nonce)   |
-    +-------+-------+-------+-------+-------------------------------+
-    12              16              20      21      22      23      24
+     0                               8               12              16
+    +-------------------------------+---------------+---------------+
+    | pts_ns (u64): host wall clock | frame_index   | stream_seq    |
+    +-------------------------------+---------------+---------------+
+    16              20              24      26      28      30
     +---------------+---------------+-------+-------+-------+-------+
-    | frame index   | frame size    | block |blocks | shard | rsvd  |
+    | frame_bytes   | user_flags    | block | block | data  | recov |
+    | (AU length)   | (0x05 key)    | index | count | shards| shards|
     +---------------+---------------+-------+-------+-------+-------+
-    24                              32              36
-    +-------------------------------+---------------+
-    | capture pts ns (u64)          | host us (u32) |
-    +-------------------------------+---------------+
+    32      34      36  37  38  39
+    +-------+-------+---+---+---+---+
+    | shard | shard |C9 |ver|sch|flg|
+    | index | bytes |   |   |   |   |
+    +-------+-------+---+---+---+---+
 
-version 1; flags bit 0 = keyframe, other bits 0. k data + m parity shards in this
-block (1 <= k, k + m <= 255); shard index < k + m; block index < blocks. host us: time
-from capture to packetization on the host (encode and hand-off), so a client can tell
-host processing from the network.
+- frame_index: per session from 0, +1 per access unit (wraps); stream_seq: per packet
+  from 0 (wraps; on the host it equals the crypto seq mod 2^32).
+- user_flags reach the decoder unchanged: USER_KEYFRAME (PIC | SOF) on a keyframe,
+  USER_PICTURE on others.
+- shard_index: 0..k-1 data, k..k+m-1 recovery. version: 1. fec_scheme: the sender's
+  coder (the receiver uses the Welcome's). flags: PACKET_PIC on every packet,
+  PACKET_SOF on block 0 shard 0, PACKET_EOF on the last shard of the last block.
+  version, fec_scheme and flags are informational: receivers never check them.
 """
 
 from __future__ import annotations
@@ -30,91 +35,67 @@ from typing import Final, NamedTuple
 
 import numpy as np
 
-from ..errors import ProtocolError
-
+HEADER = struct.Struct("<QIIIIHHHHHHBBBB")
+HEADER_SIZE: Final = HEADER.size  # 40
+MAGIC: Final = 0xC9
 VERSION: Final = 1
-FLAG_KEYFRAME: Final = 0x01
-HEADER = struct.Struct("!BBBBQIIBBBBQI")
-HEADER_SIZE: Final = HEADER.size  # 36
-# Where the two per-datagram fields sit: the packetizer writes one header template per
-# block and then only these (see the diagram).
-SEQ_OFFSET: Final = 4
-SHARD_INDEX_OFFSET: Final = 22
-TAG_SIZE: Final = 16
-# A frame larger than this is refused by the receiver: it bounds what one frame can
-# make the client buffer (16 MiB is a 4K keyframe at very high quality, several times over).
-MAX_FRAME_SIZE: Final = 16 * 1024 * 1024
+
+USER_PICTURE: Final = 0x01
+USER_SOF: Final = 0x04
+USER_KEYFRAME: Final = USER_PICTURE | USER_SOF
+PACKET_PIC: Final = 0x01
+PACKET_EOF: Final = 0x02
+PACKET_SOF: Final = 0x04
+
+# Byte offsets of the fields the packetizer writes per packet (it fills a template
+# per block, then these): stream_seq (u32), shard_index (u16), flags (u8).
+STREAM_SEQ_OFFSET: Final = 12
+SHARD_INDEX_OFFSET: Final = 32
+FLAGS_OFFSET: Final = 39
+DATA_SHARDS_OFFSET: Final = 28
 
 
-class ShardHeader(NamedTuple):
+class PacketHeader(NamedTuple):
     """A parsed header (a tuple: the receiver makes one per datagram, so it is cheap)."""
 
-    version: int
-    flags: int
-    k: int
-    m: int
-    seq: int
+    pts_ns: int
     frame_index: int
-    frame_size: int
+    stream_seq: int
+    frame_bytes: int
+    user_flags: int
     block_index: int
     block_count: int
+    data_shards: int
+    recovery_shards: int
     shard_index: int
-    reserved: int
-    pts_ns: int
-    host_us: int
+    shard_bytes: int
+    magic: int = MAGIC
+    version: int = VERSION
+    fec_scheme: int = 0
+    flags: int = PACKET_PIC
+
+    def encode(self) -> bytes:
+        return HEADER.pack(*self)
 
     @property
     def keyframe(self) -> bool:
-        return bool(self.flags & FLAG_KEYFRAME)
+        return bool(self.user_flags & USER_SOF)
 
 
-def header_fields(data: bytes | bytearray | memoryview) -> tuple[int, ...]:
-    """The header's fields in wire order (as ShardHeader names them), validated.
-
-    ProtocolError if the datagram cannot be one of ours. A plain tuple: the receiver
-    calls this once per datagram, tens of thousands of times a second.
-    """
-    if len(data) < HEADER_SIZE + TAG_SIZE + 1:
-        raise ProtocolError(f"video datagram of {len(data)} bytes is too short")
-    fields = HEADER.unpack_from(data)
-    version, flags, k, m, _, _, frame_size, block_index, block_count, shard_index, reserved, _, _ = fields
-    if version != VERSION:
-        raise ProtocolError(f"video datagram version {version}")
-    if flags & ~FLAG_KEYFRAME or reserved:
-        raise ProtocolError("video datagram has reserved bits set")
-    if k == 0 or k + m > 255 or shard_index >= k + m:
-        raise ProtocolError(f"video datagram shard {shard_index} of k={k} m={m}")
-    if block_index >= block_count:
-        raise ProtocolError(f"video datagram block {block_index} of {block_count}")
-    if not 0 < frame_size <= MAX_FRAME_SIZE:
-        raise ProtocolError(f"video frame of {frame_size} bytes")
-    return fields
+def parse_header(packet: bytes | bytearray | memoryview) -> PacketHeader:
+    """The header at the start of ``packet`` (at least HEADER_SIZE bytes), unchecked:
+    the reassembler applies the rules of §5.5 to it."""
+    return PacketHeader._make(HEADER.unpack_from(packet))
 
 
-def parse_header(data: bytes | bytearray | memoryview) -> ShardHeader:
-    """The header of a video datagram; ProtocolError if it cannot be one of ours."""
-    return ShardHeader._make(header_fields(data))
-
-
-def block_span(frame_size: int, block_count: int, block_index: int) -> tuple[int, int]:
-    """Byte offset and length of a block within its frame.
-
-    Every block but the last carries ceil(frame_size / block_count) bytes; the last
-    carries the rest. Host and client both compute it from the header alone.
-    """
-    per_block = -(-frame_size // block_count)
-    start = per_block * block_index
-    return start, max(0, min(per_block, frame_size - start))
-
-
-def write_headers(rows: np.ndarray, template: bytes | bytearray | memoryview, first_seq: int, first_shard: int) -> None:
+def write_headers(rows: np.ndarray, template: bytes, first_stream_seq: int, first_shard: int) -> None:
     """Write consecutive headers into the first HEADER_SIZE columns of ``rows`` (uint8,
-    one row per datagram): ``template`` everywhere, then seq ``first_seq + i`` and shard
-    index ``first_shard + i`` in row i. The datagrams of one block differ in nothing
-    else, so the packetizer writes a block's headers this way, and the reassembler the
-    headers it expects of a run of datagrams."""
+    one row per packet): ``template`` everywhere, then stream_seq ``first_stream_seq + i``
+    (mod 2^32) and shard_index ``first_shard + i`` in row i. The packets of one block
+    differ in nothing else but flags, which the caller sets on the first and last."""
     count = rows.shape[0]
     rows[:, :HEADER_SIZE] = np.frombuffer(template, dtype=np.uint8, count=HEADER_SIZE)
-    seqs = np.arange(first_seq, first_seq + count, dtype=">u8")
-    rows[:, SEQ_OFFSET : SEQ_OFFSET + 8] = seqs.view(np.uint8).reshape(count, 8)
-    rows[:, SHARD_INDEX_OFFSET] = np.arange(first_shard, first_shard + count, dtype=np.uint8)
+    seqs = (np.arange(count, dtype=np.uint64) + np.uint64(first_stream_seq)) & np.uint64(0xFFFFFFFF)
+    rows[:, STREAM_SEQ_OFFSET : STREAM_SEQ_OFFSET + 4] = seqs.astype("<u4").view(np.uint8).reshape(count, 4)
+    shards = np.arange(first_shard, first_shard + count, dtype="<u2")
+    rows[:, SHARD_INDEX_OFFSET : SHARD_INDEX_OFFSET + 2] = shards.view(np.uint8).reshape(count, 2)

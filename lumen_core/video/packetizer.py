@@ -1,33 +1,38 @@
-"""Frame -> FEC blocks -> shards -> sealed datagrams (the host's side of the video plane).
+"""Access unit -> FEC blocks -> packets -> datagrams: the host's side of the video plane.
 
-A frame of F bytes is cut into B blocks (block_span in header.py) so that no block has
-more than ``max_data_shards`` data shards of at most ``shard_payload`` bytes. Each block
-gets its own shard size (ceil(block bytes / k)), so a 300-byte P-frame is one small
-shard, not a padded 1.3 KB one. The last data shard of a block is zero-padded to the
-shard size; the receiver strips the padding using the frame size in the header.
+The rules of LUMEN-M3-WIRE.md §5.4, with P = shard_payload, D = max_data_per_block:
 
-Every datagram of a block has the same length, which is what UDP GSO needs: the
-network layer can hand a whole block to the kernel in one send.
+1. An AU of L bytes has ``max(1, ceil(L / P))`` data shards; shard s holds bytes
+   ``[s*P, (s+1)*P)`` and the last is zero-padded to P (an empty AU is one zero shard).
+2. Blocks of D data shards (only the last may be short), ``max(1, ceil(shards / D))``.
+3. A block of k data shards has ``m = ceil(k * percent / 100)`` recovery shards.
+4. Sent block by block, data shards then recovery shards; stream_seq and the crypto
+   seq go up by one per packet.
+
+Every datagram of a session has the same length (header + P, + 24 when encrypted),
+which is what UDP GSO needs: the network layer hands the kernel a block at a time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 import numpy as np
 
-from ..fec import FecEngine, default_engine
-from .crypto import Sealer
-from .header import FLAG_KEYFRAME, HEADER, HEADER_SIZE, MAX_FRAME_SIZE, TAG_SIZE, VERSION, block_span, write_headers
-
-# UDP payload of one video datagram: 1400 fits a 1500-byte MTU with IPv6 and UDP headers.
-DEFAULT_MAX_DATAGRAM: Final = 1400
-MIN_MAX_DATAGRAM: Final = 256
-# Data shards per block. ISA-L's cost per byte grows with m (the parity count), so very
-# large blocks buy little; 100 keeps a 1080p keyframe at a handful of blocks.
-DEFAULT_MAX_DATA_SHARDS: Final = 100
-DEFAULT_PARITY_PERCENT: Final = 20
+from ..fec import FecEngine, engine_for, parity_count
+from .config import VideoConfig
+from .crypto import HOST, SEQ_SIZE, Sealer
+from .header import (
+    FLAGS_OFFSET,
+    HEADER,
+    HEADER_SIZE,
+    MAGIC,
+    PACKET_EOF,
+    PACKET_PIC,
+    PACKET_SOF,
+    VERSION,
+    write_headers,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,34 +63,15 @@ class SenderStats:
     datagram_bytes: int = 0
 
 
-def parity_count(k: int, parity_percent: int) -> int:
-    """m for a block of k data shards: ceil(k * percent / 100), at least 1 if percent > 0."""
-    if parity_percent <= 0:
-        return 0
-    return min(255 - k, max(1, -(-k * parity_percent // 100)))
-
-
 class Packetizer:
     def __init__(
-        self,
-        key: bytes,
-        *,
-        parity_percent: int = DEFAULT_PARITY_PERCENT,
-        max_datagram: int = DEFAULT_MAX_DATAGRAM,
-        max_data_shards: int = DEFAULT_MAX_DATA_SHARDS,
-        engine: FecEngine | None = None,
-        native_aead: bool | None = None,
+        self, config: VideoConfig, *, engine: FecEngine | None = None, native_aead: bool | None = None
     ) -> None:
-        if not MIN_MAX_DATAGRAM <= max_datagram <= 65507:
-            raise ValueError(f"max datagram {max_datagram} outside {MIN_MAX_DATAGRAM}..65507")
-        if not 1 <= max_data_shards <= 254 or not 0 <= parity_percent <= 200:
-            raise ValueError("max_data_shards must be 1..254 and parity_percent 0..200")
-        self._sealer = Sealer(key, native=native_aead)
-        self._engine = engine or default_engine()
-        self.parity_percent = parity_percent
-        self.shard_payload = max_datagram - HEADER_SIZE - TAG_SIZE
-        self.max_data_shards = max_data_shards
+        self.config = config.validate()
+        self._engine = engine or engine_for(config.scheme)
+        self._sealer = Sealer(config.key, config.salt, HOST, native=native_aead) if config.encrypt else None
         self._next_frame = 0
+        self._next_packet = 0
         self.stats = SenderStats()
 
     @property
@@ -94,54 +80,75 @@ class Packetizer:
 
     @property
     def aead_name(self) -> str:
-        return self._sealer.name
+        return self._sealer.name if self._sealer is not None else "none (plain video)"
 
-    def packetize(self, frame: bytes, *, keyframe: bool, pts_ns: int, host_us: int = 0) -> list[SealedBlock]:
-        """The sealed datagrams of one frame, one SealedBlock per FEC block.
+    @property
+    def next_frame_index(self) -> int:
+        """The frame_index the next AU will carry (mod 2^32)."""
+        return self._next_frame & 0xFFFFFFFF
 
-        ``pts_ns``: capture time (host clock); ``host_us``: capture to now, in us.
+    def packetize(self, au: bytes | bytearray | memoryview, *, pts_ns: int, user_flags: int) -> list[SealedBlock]:
+        """The datagrams of one access unit, one SealedBlock per FEC block.
+
+        ``pts_ns``: the host's wall clock (UNIX-epoch ns) at capture or encoder submit;
+        ``user_flags``: delivered to the client's decoder unchanged (USER_KEYFRAME or
+        USER_PICTURE).
         """
-        host_us = max(0, min(host_us, 0xFFFFFFFF))
-        size = len(frame)
-        if not 0 < size <= MAX_FRAME_SIZE:
-            raise ValueError(f"frame of {size} bytes outside 1..{MAX_FRAME_SIZE}")
-        index = self._next_frame
-        if index >= 1 << 32:
-            raise OverflowError("frame index exhausted; start a new session")
+        cfg = self.config
+        p, d = cfg.shard_payload, cfg.max_data_per_block
+        size = len(au)
+        if size > 0xFFFFFFFF:
+            raise ValueError(f"access unit of {size} bytes does not fit frame_bytes (u32)")
+        total = max(1, -(-size // p))
+        blocks = max(1, -(-total // d))
+        if blocks > 0xFFFF:
+            raise ValueError(f"access unit of {size} bytes needs {blocks} blocks (at most 65535)")
+        index = self._next_frame & 0xFFFFFFFF
         self._next_frame += 1
-        total_shards = -(-size // self.shard_payload)
-        block_count = -(-total_shards // self.max_data_shards)
-        flags = FLAG_KEYFRAME if keyframe else 0
-        source = np.frombuffer(frame, dtype=np.uint8)
-        blocks = []
-        for b in range(block_count):
-            start, length = block_span(size, block_count, b)
-            k = -(-length // self.shard_payload)
-            shard_len = -(-length // k)
-            m = parity_count(k, self.parity_percent)
-            # Data rows then parity rows, one buffer: the sealing loop walks it linearly.
-            shards = np.empty((k + m, shard_len), dtype=np.uint8)
-            shards.reshape(-1)[:length] = source[start : start + length]
-            shards.reshape(-1)[length : k * shard_len] = 0
+        source = np.frombuffer(au, dtype=np.uint8)
+        out = []
+        for b in range(blocks):
+            k = min(d, total - b * d)
+            m = parity_count(k, cfg.percent)
+            first = b * d * p
+            packets = np.empty((k + m, HEADER_SIZE + p), dtype=np.uint8)
+            shards = packets[:, HEADER_SIZE:]
+            # Only the last data shard of a frame can be partial: it is zero-padded.
+            body = source[first : first + k * p]
+            full = len(body) // p
+            if full:
+                shards[:full] = body[: full * p].reshape(full, p)
+            if full < k:
+                tail = body[full * p :]
+                shards[full, : len(tail)] = tail
+                shards[full, len(tail) :] = 0
             self._engine.encode_into(shards, k)
-            fields = (VERSION, flags, k, m, 0, index, size, b, block_count, 0, 0, pts_ns, host_us)
-            blocks.append(self._seal_block(shards, fields))
+            template = HEADER.pack(pts_ns, index, 0, size, user_flags & 0xFFFFFFFF, b, blocks, k, m, 0, p,
+                                   MAGIC, VERSION, cfg.scheme, PACKET_PIC)
+            write_headers(packets, template, self._next_packet, 0)
+            self._next_packet += k + m
+            if b == 0:
+                packets[0, FLAGS_OFFSET] |= PACKET_SOF
+            if b == blocks - 1:
+                packets[-1, FLAGS_OFFSET] |= PACKET_EOF
+            out.append(self._seal(packets))
         st = self.stats
         st.frames += 1
-        st.keyframes += keyframe
+        st.keyframes += bool(user_flags & 0x04)
         st.frame_bytes += size
-        st.datagrams += sum(blk.count for blk in blocks)
-        st.datagram_bytes += sum(len(blk.buffer) for blk in blocks)
-        return blocks
+        st.datagrams += sum(blk.count for blk in out)
+        st.datagram_bytes += sum(len(blk.buffer) for blk in out)
+        return out
 
-    def _seal_block(self, shards: np.ndarray, fields: tuple[int, ...]) -> SealedBlock:
-        """Seal every row of ``shards`` behind its header; ``fields`` is the header
-        template (seq and shard index are filled in per datagram)."""
-        count, shard_len = shards.shape
-        dgram = HEADER_SIZE + shard_len + TAG_SIZE
+    def _seal(self, packets: np.ndarray) -> SealedBlock:
+        count, packet_size = packets.shape
+        if self._sealer is None:
+            return SealedBlock(bytearray(packets.tobytes()), packet_size)
+        dgram = self.config.datagram_size
         first = self._sealer.reserve(count)
         buf = bytearray(dgram * count)
         rows = np.frombuffer(buf, dtype=np.uint8).reshape(count, dgram)
-        write_headers(rows, HEADER.pack(*fields), first, 0)
-        self._sealer.seal_many(buf, dgram, shards.reshape(-1), first)
+        seqs = np.arange(first, first + count, dtype=">u8")
+        rows[:, :SEQ_SIZE] = seqs.view(np.uint8).reshape(count, SEQ_SIZE)
+        self._sealer.seal_many(buf, dgram, packets.reshape(-1), first)
         return SealedBlock(buf, dgram)

@@ -1,23 +1,37 @@
-"""Sealed datagrams -> whole frames (the client's side of the video plane), sans-IO.
+"""Datagrams -> whole access units: the client's side of the video plane, sans-IO.
 
 Drive it like aioquic's QuicConnection: ``receive_datagram(data, now_ns)`` for every
-datagram from the video socket, ``handle_timer(now_ns)`` when ``get_timer()`` says,
-then drain ``next_event()``.
+datagram from the video socket (``receive_segments`` for a GRO read), then drain
+``next_event()``. Nothing a peer sends can raise out of either.
 
-Theory of operation:
-- A datagram is opened first (authenticated, replay-checked); anything that fails is
-  counted by kind and dropped. Nothing a peer sends can raise out of receive_datagram.
-- Shards collect per (frame, block). A block is rebuilt as soon as any k of its
-  shards are in (FEC when a data shard is missing); a frame is released when all its
-  blocks are rebuilt. The decoder never sees a partial frame.
-- Frames are released in index order only. When frame F completes, every older frame
-  still incomplete, and every index skipped entirely, is lost: its late shards are
-  dropped on arrival. A frame that stays incomplete for ``frame_timeout_ns`` is lost too.
-- After any loss the decoder's reference chain is broken, so non-key frames are
-  dropped (counted) until a keyframe completes, and a KeyframeNeeded event is raised,
-  repeated at most once per ``keyframe_interval_ns`` while the wait lasts.
-- At most ``max_pending_frames`` incomplete frames are held; a new one beyond that
-  abandons the oldest as lost. With MAX_FRAME_SIZE this bounds the memory a peer can pin.
+Rules (LUMEN-M3-WIRE.md §5.5; M3's counters keep M3's names and meaning):
+
+1. Open: an encrypted datagram that is too short or does not authenticate is dropped
+   and counted only in ``unauthentic`` (M3 counts nothing). Every other packet counts in
+   ``packets_received`` and ``bytes_received`` (its whole plaintext length).
+2. Check the header; a packet that breaks a rule is dropped (``packets_dropped``): at
+   least 40 bytes, magic 0xC9, shard_bytes = the Welcome's P, at least 40 + P bytes
+   (trailing bytes are ignored), 1 <= k <= D, 1 <= k + m <= the largest block's, shard
+   index < k + m, 1 <= block_count <= the most a 64 MiB frame needs, block index <
+   block_count, frame_bytes <= 64 MiB. lumen is stricter than M3 in one way, as the
+   protocol allows: the geometry must be the one the packetization rules give for
+   frame_bytes (block_count, and k of each block), so data shard s of a frame always
+   lands at byte s*P of it.
+3. Window: the newest frame_index is tracked wrap-aware (newer = ``(idx - newest) mod
+   2^32`` in 1..2^31-1); pending frames more than WINDOW_FRAMES behind it are pruned
+   (``frames_dropped``). A packet of a frame that far behind, or of one already emitted
+   (remembered for the same window), is dropped (``packets_dropped``).
+4. Replays (lumen's rule, encrypted streams): a seq already used is ignored and counted
+   in ``replayed``. Placed here, it changes none of M3's counters: M3 ignores the same
+   datagram as a duplicate shard or a shard of a finished block.
+5. Geometry: the first packet of a frame fixes block_count, frame_bytes, pts_ns and
+   user_flags; a later one with another block_count or frame_bytes is dropped
+   (``packets_dropped``). The first packet of a block fixes its (k, m); one that
+   disagrees is dropped. A duplicate shard, or one for a block already rebuilt, is
+   ignored, uncounted.
+6. A block is decoded as soon as any k of its k + m shards are in (FEC only when a data
+   shard is missing: ``fec_recovered_shards``). A frame is emitted when every block is
+   done: FrameReady, possibly out of frame order; nothing waits for older frames.
 """
 
 from __future__ import annotations
@@ -26,412 +40,269 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
-import numpy as np
+from ..errors import FecError
+from ..fec import FecEngine, engine_for
+from .config import MAX_DATAGRAM, VideoConfig
+from .crypto import CLIENT, OVERHEAD, AuthError, Buffer, Opener, ReplayWindow
+from .header import HEADER, HEADER_SIZE, MAGIC, USER_SOF
 
-from ..errors import FecError, ProtocolError
-from ..fec import FecEngine, default_engine
-from .crypto import OPENED, OTHER, AuthError, Buffer, Opener, ReplayError
-from .header import (
-    FLAG_KEYFRAME,
-    HEADER_SIZE,
-    TAG_SIZE,
-    block_span,
-    header_fields,
-    write_headers,
-)
-
-DEFAULT_FRAME_TIMEOUT_NS: Final = 200_000_000
-DEFAULT_KEYFRAME_INTERVAL_NS: Final = 250_000_000
-# Eight frames in flight is >100 ms at 60 fps: anything older is lost for a live stream.
-DEFAULT_MAX_PENDING_FRAMES: Final = 8
-RECENTLY_LOST: Final = 64
+# M3's reorder window: frames this far behind the newest are given up.
+WINDOW_FRAMES: Final = 16
+_WRAP: Final = 0xFFFFFFFF
+_HALF: Final = 0x80000000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FrameReady:
-    """A whole frame, ready for the decoder."""
+    """A whole access unit, ready for the decoder."""
 
     frame_index: int
     data: bytearray  # handed over, not copied: the reassembler keeps no reference
-    keyframe: bool
-    pts_ns: int  # host capture time, host clock
-    host_us: int  # capture to packetization on the host
+    pts_ns: int  # the host's wall clock (UNIX-epoch ns), from the frame's first packet
+    user_flags: int
     first_datagram_ns: int  # receiver clock
     completed_ns: int  # receiver clock
-    recovered: bool  # at least one data shard was rebuilt by FEC
+    recovered_shards: int  # data shards rebuilt by FEC
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class KeyframeNeeded:
-    """The decoder needs an IDR: tell the host (control-stream KeyframeRequest)."""
-
-    last_frame: int | None  # newest frame released, None if none yet
-
-
-VideoEvent = FrameReady | KeyframeNeeded
+    @property
+    def keyframe(self) -> bool:
+        return bool(self.user_flags & USER_SOF)
 
 
 @dataclass(slots=True)
 class ReceiverStats:
-    datagrams: int = 0
-    bytes: int = 0
-    malformed: int = 0  # not a lumen video datagram
-    forged: int = 0  # failed authentication
+    # M3's client counters (lumen-core Session::stats), same rules:
+    frames_completed: int = 0
+    frames_dropped: int = 0  # pending frames given up: fell out of the window
+    packets_received: int = 0
+    packets_dropped: int = 0  # broke a header rule, too old, or after their frame was done
+    fec_recovered_shards: int = 0
+    bytes_received: int = 0
+    # lumen's:
+    datagrams: int = 0  # everything the socket gave, whatever it was
+    datagram_bytes: int = 0
+    unauthentic: int = 0  # too short to be sealed, or failed authentication
+    oversize: int = 0  # longer than the 2048 bytes a video datagram may have
     replayed: int = 0
-    inconsistent: int = 0  # header contradicts itself or earlier shards of its frame
-    late: int = 0  # for a frame already given up as lost
-    redundant: int = 0  # parity for a frame already complete: normal, not an error
-    frames_complete: int = 0
-    frames_recovered: int = 0
-    frames_lost: int = 0
-    frames_dropped: int = 0  # complete but undecodable: waiting for a keyframe
-    keyframe_requests: int = 0
+    frames_recovered: int = 0  # emitted frames that needed FEC
 
 
 @dataclass(slots=True)
 class _Block:
-    """Shards of one block. Whole data shards are decrypted straight into the frame
-    buffer; parity shards and a last, padded data shard are kept in ``held``."""
-
-    shape: tuple[int, int, int]  # k, m, shard length: every shard must agree
-    start: int  # offset of the block in the frame
-    length: int
-    present: set[int] = field(default_factory=set)
-    held: dict[int, bytes] = field(default_factory=dict)
+    k: int
+    m: int
+    received: int = 0
+    present: bytearray = field(default_factory=bytearray)  # one flag per shard index
+    recovery: dict[int, bytes] = field(default_factory=dict)  # wire index -> shard
     done: bool = False
-
-    @property
-    def k(self) -> int:
-        return self.shape[0]
-
-    @property
-    def shard_len(self) -> int:
-        return self.shape[2]
-
-    def in_frame(self, i: int) -> int:
-        """Bytes of data shard ``i`` that belong to the frame (short for the padded one)."""
-        return max(0, min(self.shard_len, self.length - i * self.shard_len))
 
 
 @dataclass(slots=True)
 class _Frame:
-    key: tuple[int, int, int, int, int]  # size, flags, pts_ns, block count, host_us: every shard must agree
+    block_count: int
+    frame_bytes: int
+    pts_ns: int
+    user_flags: int
     first_ns: int
-    buf: bytearray
-    view: memoryview
+    buf: bytearray  # every data shard at its place: shard s at s * P
     blocks: list[_Block | None]
     remaining: int
-    recovered: bool = False
+    recovered: int = 0
 
-    @property
-    def keyframe(self) -> bool:
-        return bool(self.key[1] & FLAG_KEYFRAME)
+
+def _newer(a: int, b: int) -> bool:
+    return 0 < ((a - b) & _WRAP) < _HALF
 
 
 class Reassembler:
     def __init__(
-        self,
-        key: bytes,
-        *,
-        engine: FecEngine | None = None,
-        frame_timeout_ns: int = DEFAULT_FRAME_TIMEOUT_NS,
-        keyframe_interval_ns: int = DEFAULT_KEYFRAME_INTERVAL_NS,
-        max_pending_frames: int = DEFAULT_MAX_PENDING_FRAMES,
-        native_aead: bool | None = None,
+        self, config: VideoConfig, *, engine: FecEngine | None = None, native_aead: bool | None = None
     ) -> None:
-        self._opener = Opener(key, native=native_aead)
-        self._engine = engine or default_engine()
-        self._frame_timeout_ns = frame_timeout_ns
-        self._keyframe_interval_ns = keyframe_interval_ns
-        self._max_pending = max_pending_frames
+        self.config = config.validate()
+        self._engine = engine or engine_for(config.scheme)
+        self._opener = Opener(config.key, config.salt, CLIENT, native=native_aead) if config.encrypt else None
+        self._replay = ReplayWindow()
+        p = config.shard_payload
+        self._p = p
+        self._d = config.max_data_per_block
+        self._max_total = config.max_total_shards
+        self._max_blocks = config.max_blocks
+        self._max_frame = config.max_frame_bytes
         self._frames: dict[int, _Frame] = {}
-        self._last_done = -1  # newest frame index released or given up
-        self._last_released: int | None = None
-        self._need_keyframe = True
-        self._last_request_ns: int | None = None
-        self._events: deque[VideoEvent] = deque()
-        # Only to tell late shards from redundant parity in the stats.
-        self._recently_lost: deque[int] = deque(maxlen=RECENTLY_LOST)
+        self._emitted: set[int] = set()  # at most WINDOW_FRAMES + 1: pruned with the window
+        self._newest: int | None = None
+        self._scratch = bytearray(MAX_DATAGRAM)
+        self._scratch_view = memoryview(self._scratch)
+        self._events: deque[FrameReady] = deque()
         self.stats = ReceiverStats()
+
+    @property
+    def engine_name(self) -> str:
+        return self._engine.name
+
+    @property
+    def aead_name(self) -> str:
+        return self._opener.name if self._opener is not None else "none (plain video)"
+
+    def next_event(self) -> FrameReady | None:
+        return self._events.popleft() if self._events else None
 
     # -- input ---------------------------------------------------------------
 
-    def receive_datagram(self, data: Buffer, now_ns: int) -> None:
-        # The hot path: tens of thousands of calls a second, so locals, not attributes.
-        st = self.stats
-        st.datagrams += 1
-        st.bytes += len(data)
-        try:
-            fields = header_fields(data)
-        except ProtocolError:
-            st.malformed += 1
-            return
-        _, flags, k, m, seq, index, size, b, block_count, i, _, pts_ns, host_us = fields
-        if index <= self._last_done:
-            # Checked before the AEAD too: no work for shards nobody wants.
-            if index in self._recently_lost:
-                st.late += 1
-            else:
-                st.redundant += 1
-            return
-        # Nothing is created from a header until its datagram authenticates: forged
-        # headers must not be able to evict frames or fix a block's shape.
-        shard_len = len(data) - HEADER_SIZE - TAG_SIZE
-        frame = self._frames.get(index)
-        block = None
-        if frame is not None:
-            if frame.key != (size, flags, pts_ns, block_count, host_us):
-                st.inconsistent += 1
-                return
-            block = frame.blocks[b]
-        if block is None:
-            start, length = block_span(size, block_count, b)
-            if length == 0 or k * shard_len < length:
-                st.inconsistent += 1
-                return
-        elif block.shape != (k, m, shard_len):
-            st.inconsistent += 1
-            return
-        elif block.done or i in block.present:
-            st.redundant += 1  # parity beyond what the block needed, or a duplicate sealed anew
-            return
-        try:
-            if block is not None and i < k and (i + 1) * shard_len <= block.length:
-                # A whole data shard of a known block: decrypt straight into the frame.
-                off = block.start + i * shard_len
-                self._opener.open(seq, data, frame.view[off : off + shard_len])  # type: ignore[union-attr]
-                shard = None
-            else:
-                shard = self._opener.open(seq, data)
-        except AuthError:
-            st.forged += 1
-            return
-        except ReplayError:
-            st.replayed += 1
-            return
-        if frame is None:
-            frame = self._new_frame(index, (size, flags, pts_ns, block_count, host_us), now_ns)
-        if block is None:
-            block = frame.blocks[b] = _Block((k, m, shard_len), start, length)
-        if shard is not None:
-            if i < k and (i + 1) * shard_len <= block.length:
-                off = block.start + i * shard_len
-                frame.buf[off : off + shard_len] = shard
-            else:
-                block.held[i] = shard
-        block.present.add(i)
-        if len(block.present) >= k:
-            self._block_complete(index, frame, block, now_ns)
-
     def receive_segments(self, buffer: Buffer, segment_size: int, now_ns: int) -> None:
         """A GRO read: datagrams of ``segment_size`` bytes back to back (the last may be
-        shorter). The same as receive_datagram for each, in order, only faster.
-
-        Consecutive data shards of a block arrive together (the host sends a block with
-        one GSO send), so a run of them is checked and opened at once: one header is
-        parsed and validated, the others must carry the headers that follow it (seq and
-        shard index one up each time, nothing else different), and the run is opened
-        straight into the frame by one call. Parity a finished block did not need, and
-        the rest of a frame already released, are counted a run at a time, unopened,
-        as receive_datagram would count them. Anything else (a block's first datagram,
-        the padded last data shard, parity still needed, reordering, forgeries) goes
-        through receive_datagram one by one.
-        """
+        shorter). The same as receive_datagram for each, in order."""
         view = memoryview(buffer)
         total = len(view)
+        if total == 0:
+            return
         if segment_size <= 0:
             segment_size = total
-        pos = 0
-        while pos < total:
-            taken = self._receive_run(view, pos, segment_size, now_ns) if total - pos >= 2 * segment_size else 0
-            if taken == 0:
-                self.receive_datagram(view[pos : pos + segment_size], now_ns)
-                taken = 1
-            pos += taken * segment_size
+        for pos in range(0, total, segment_size):
+            self.receive_datagram(view[pos : pos + segment_size], now_ns)
 
-    def _receive_run(self, view: memoryview, pos: int, size: int, now_ns: int) -> int:
-        """Take a run of datagrams starting at ``pos`` if it can; how many it took."""
-        try:
-            fields = header_fields(view[pos : pos + size])
-        except ProtocolError:
-            return 0
-        _, flags, k, m, seq, index, frame_size, b, block_count, i, _, pts_ns, host_us = fields
-        whole = (len(view) - pos) // size
+    def receive_datagram(self, data: Buffer, now_ns: int) -> None:
         st = self.stats
-        if index <= self._last_done:
-            # The rest of a frame already released or lost: counted, never opened.
-            return self._unopened(view, pos, size, min(whole, k + m - i), seq, i, late=index in self._recently_lost)
-        frame = self._frames.get(index)
-        if frame is None or frame.key != (frame_size, flags, pts_ns, block_count, host_us):
-            return 0
-        block = frame.blocks[b]
-        shard_len = size - HEADER_SIZE - TAG_SIZE
-        if block is None or block.shape != (k, m, shard_len):
-            return 0
-        if block.done:  # parity the block did not need
-            return self._unopened(view, pos, size, min(whole, k + m - i), seq, i, late=False)
-        # Whole data shards only, as they land side by side in the frame; and no more
-        # than the block still needs, as receive_datagram would drop the rest unopened.
-        count = min(whole, block.length // shard_len - i, k - len(block.present))
-        if count < 2 or not self._opener.fresh(seq) or not block.present.isdisjoint(range(i, i + count)):
-            return 0
-        expected = self._expected_headers(view, pos, count, seq, i)
-        off = block.start + i * shard_len
-        status = self._opener.open_run(
-            view[pos : pos + count * size], size, expected, seq, frame.view[off : off + count * shard_len]
+        st.datagrams += 1
+        st.datagram_bytes += len(data)
+        if len(data) > MAX_DATAGRAM:
+            st.oversize += 1
+            return
+        seq = None
+        if self._opener is not None:
+            size = len(data) - OVERHEAD
+            if size < 0:
+                st.unauthentic += 1
+                return
+            packet = self._scratch_view[:size]
+            try:
+                seq, _ = self._opener.open(data, packet)
+            except AuthError:
+                st.unauthentic += 1
+                return
+        else:
+            packet = memoryview(data)
+        st.packets_received += 1
+        st.bytes_received += len(packet)
+        self._receive_packet(packet, seq, now_ns)
+
+    def _receive_packet(self, packet: memoryview, seq: int | None, now_ns: int) -> None:
+        st = self.stats
+        p = self._p
+        if len(packet) < HEADER_SIZE:
+            st.packets_dropped += 1
+            return
+        (pts_ns, index, _, frame_bytes, user_flags, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = (
+            HEADER.unpack_from(packet)
         )
-        # A datagram with another header ends the run; it and what follows go on alone.
-        taken = status.find(OTHER)
-        if taken < 0:
-            taken = count
-        opened = status.count(OPENED, 0, taken)
-        st.datagrams += taken
-        st.bytes += taken * size
-        st.forged += taken - opened
-        if opened == taken:
-            block.present.update(range(i, i + taken))
+        if (
+            magic != MAGIC or shard_bytes != p or len(packet) < HEADER_SIZE + p
+            or not 1 <= k <= self._d or k + m > self._max_total or i >= k + m
+            or not 1 <= blocks <= self._max_blocks or b >= blocks or frame_bytes > self._max_frame
+        ):
+            st.packets_dropped += 1
+            return
+        # lumen's stricter geometry: what §5.4 gives for frame_bytes, nothing else.
+        total = max(1, -(-frame_bytes // p))
+        if blocks != -(-total // self._d) or k != min(self._d, total - b * self._d):
+            st.packets_dropped += 1
+            return
+        if self._newest is None or _newer(index, self._newest):
+            self._newest = index
+            self._prune()
+        if ((self._newest - index) & _WRAP) > WINDOW_FRAMES or index in self._emitted:
+            st.packets_dropped += 1
+            return
+        if seq is not None:
+            if not self._replay.check(seq):
+                st.replayed += 1
+                return
+            self._replay.accept(seq)
+        frame = self._frames.get(index)
+        if frame is None:
+            frame = self._frames[index] = _Frame(
+                block_count=blocks, frame_bytes=frame_bytes, pts_ns=pts_ns, user_flags=user_flags,
+                first_ns=now_ns, buf=bytearray(total * p), blocks=[None] * blocks, remaining=blocks,
+            )
+        elif frame.block_count != blocks or frame.frame_bytes != frame_bytes:
+            st.packets_dropped += 1
+            return
+        block = frame.blocks[b]
+        if block is None:
+            block = frame.blocks[b] = _Block(k, m, present=bytearray(k + m))
+        elif block.m != m:  # k follows from the frame's geometry, checked above
+            st.packets_dropped += 1
+            return
+        if block.done or block.present[i]:
+            return
+        block.present[i] = 1
+        block.received += 1
+        shard = packet[HEADER_SIZE : HEADER_SIZE + p]
+        if i < k:
+            off = (b * self._d + i) * p
+            frame.buf[off : off + p] = shard
         else:
-            block.present.update(i + n for n in range(taken) if status[n] == OPENED)
-        if len(block.present) >= k:
-            self._block_complete(index, frame, block, now_ns)
-        return taken
-
-    @staticmethod
-    def _expected_headers(view: memoryview, pos: int, count: int, seq: int, shard: int) -> np.ndarray:
-        """The headers of ``count`` datagrams from ``pos`` on if they are the ones that
-        follow it in its block: its own (seq ``seq``, shard ``shard``), with the next
-        seqs and shard indices."""
-        expected = np.empty((count, HEADER_SIZE), dtype=np.uint8)
-        write_headers(expected, view[pos : pos + HEADER_SIZE], seq, shard)
-        return expected
-
-    def _unopened(self, view: memoryview, pos: int, size: int, count: int, seq: int, shard: int, *, late: bool) -> int:
-        """Count, as late or redundant and without opening them, the datagrams from
-        ``pos`` on (at most ``count``, at least 1) that carry the headers following the
-        first one's in its block; how many that was."""
-        taken = 1
-        if count > 1:
-            rows = np.frombuffer(view, dtype=np.uint8, count=count * size, offset=pos).reshape(count, size)
-            same = (rows[:, :HEADER_SIZE] == self._expected_headers(view, pos, count, seq, shard)).all(axis=1)
-            taken = count if same.all() else int(same.argmin())
-        st = self.stats
-        st.datagrams += taken
-        st.bytes += taken * size
-        if late:
-            st.late += taken
-        else:
-            st.redundant += taken
-        return taken
-
-    def handle_timer(self, now_ns: int) -> None:
-        expired = [i for i, f in self._frames.items() if now_ns - f.first_ns >= self._frame_timeout_ns]
-        if expired:
-            self._give_up_through(max(expired))
-            self._want_keyframe(now_ns)
-        elif self._need_keyframe and self._last_request_ns is not None:
-            self._want_keyframe(now_ns)
-
-    # -- output --------------------------------------------------------------
-
-    def get_timer(self) -> int | None:
-        deadlines = [f.first_ns + self._frame_timeout_ns for f in self._frames.values()]
-        if self._need_keyframe and self._last_request_ns is not None:
-            deadlines.append(self._last_request_ns + self._keyframe_interval_ns)
-        return min(deadlines) if deadlines else None
-
-    def next_event(self) -> VideoEvent | None:
-        return self._events.popleft() if self._events else None
+            block.recovery[i] = bytes(shard)
+        if block.received >= k:
+            self._finish_block(index, frame, b, block, now_ns)
 
     # -- internals -----------------------------------------------------------
 
-    def _new_frame(self, index: int, key: tuple[int, int, int, int, int], now_ns: int) -> _Frame:
-        if len(self._frames) >= self._max_pending:
-            self._give_up_through(min(self._frames))
-            self._want_keyframe(now_ns)
-        size, block_count = key[0], key[3]
-        buf = bytearray(size)
-        frame = _Frame(
-            key=key, first_ns=now_ns, buf=buf, view=memoryview(buf),
-            blocks=[None] * block_count, remaining=block_count,
-        )
-        self._frames[index] = frame
-        return frame
-
-    def _block_complete(self, index: int, frame: _Frame, block: _Block, now_ns: int) -> None:
-        """``block`` has k shards: rebuild it, and release the frame if it was the last."""
-        self._rebuild_block(frame, block)
-        if frame.remaining == 0:
-            self._complete(index, frame, now_ns)
-
-    def _rebuild_block(self, frame: _Frame, block: _Block) -> None:
-        k, m, size = block.shape
-        start, view, present, held = block.start, frame.view, block.present, block.held
-        if not present.issuperset(range(k)):
-            # Survivors in pick order (ascending): whole data shards, which sit in the
-            # frame buffer; then held ones (a padded last data shard, parity).
-            rows = sorted(present)[:k]
-            whole = [i for i in rows if i not in held]
-            survivors = np.empty((k, size), dtype=np.uint8)
-            if whole:
-                in_frame = np.frombuffer(frame.buf, dtype=np.uint8, count=(block.length // size) * size, offset=start)
-                survivors[: len(whole)] = in_frame.reshape(-1, size)[whole]
-            for n, i in enumerate(rows[len(whole) :], len(whole)):
-                survivors[n] = np.frombuffer(held[i], dtype=np.uint8)
-            try:
-                missing, rebuilt = self._engine.recover_rows(k, m, rows, survivors)
-            except FecError:  # cannot happen for shapes header_fields admits
-                self.stats.inconsistent += 1
+    def _finish_block(self, index: int, frame: _Frame, b: int, block: _Block, now_ns: int) -> None:
+        missing = block.k - sum(block.present[: block.k])
+        if missing:
+            if not self._rebuild(frame, b, block):
+                # Only a missing GF16 binding gets here (k valid shards always decode):
+                # the block can never be rebuilt, and its frame falls out of the window.
+                block.done = True
                 return
-            held.update(zip(missing, rebuilt, strict=True))  # type: ignore[arg-type]
-            frame.recovered = True
-        # Rebuilt shards and a padded last data shard go into the frame now, trimmed.
-        for i, row in held.items():
-            n = block.in_frame(i) if i < k else 0
-            if n:
-                view[start + i * size : start + i * size + n] = memoryview(row)[:n]
+            frame.recovered += missing
+            self.stats.fec_recovered_shards += missing
         block.done = True
-        held.clear()
+        block.recovery.clear()
         frame.remaining -= 1
+        if frame.remaining == 0:
+            self._emit(index, frame, now_ns)
 
-    def _complete(self, index: int, frame: _Frame, now_ns: int) -> None:
-        self._give_up_through(index - 1)
+    def _rebuild(self, frame: _Frame, b: int, block: _Block) -> bool:
+        """Write the block's missing data shards into the frame; False if FEC cannot."""
+        k, p = block.k, self._p
+        base = b * self._d * p
+        with memoryview(frame.buf) as view:
+            present: dict[int, Buffer] = {
+                i: view[base + i * p : base + (i + 1) * p] for i in range(k) if block.present[i]
+            }
+            present.update(block.recovery)
+            try:
+                rebuilt_rows, rebuilt = self._engine.recover(k, block.m, present)
+            except FecError:
+                return False
+            finally:
+                for shard in present.values():
+                    if isinstance(shard, memoryview):
+                        shard.release()
+            for n, i in enumerate(rebuilt_rows):
+                view[base + i * p : base + (i + 1) * p] = rebuilt[n].tobytes()
+        return True
+
+    def _emit(self, index: int, frame: _Frame, now_ns: int) -> None:
         del self._frames[index]
-        self._last_done = index
+        self._emitted.add(index)
         st = self.stats
-        st.frames_complete += 1
-        st.frames_recovered += frame.recovered
-        keyframe = frame.keyframe
-        if keyframe:
-            self._need_keyframe = False
-            self._last_request_ns = None
-        elif self._need_keyframe:
-            st.frames_dropped += 1
-            self._want_keyframe(now_ns)
-            return
-        self._last_released = index
-        frame.view.release()  # the buffer leaves with the event, free to resize
-        self._events.append(
-            FrameReady(
-                frame_index=index, data=frame.buf, keyframe=keyframe,
-                pts_ns=frame.key[2], host_us=frame.key[4], first_datagram_ns=frame.first_ns, completed_ns=now_ns,
-                recovered=frame.recovered,
-            )
-        )
+        st.frames_completed += 1
+        st.frames_recovered += frame.recovered > 0
+        data = frame.buf
+        del data[frame.frame_bytes :]  # the last shard's zero padding
+        self._events.append(FrameReady(
+            frame_index=index, data=data, pts_ns=frame.pts_ns, user_flags=frame.user_flags,
+            first_datagram_ns=frame.first_ns, completed_ns=now_ns, recovered_shards=frame.recovered,
+        ))
 
-    def _give_up_through(self, index: int) -> None:
-        """Everything up to ``index`` that is not done is lost."""
-        if index <= self._last_done:
-            return
-        for i in [i for i in self._frames if i <= index]:
-            del self._frames[i]
-        self._recently_lost.extend(range(max(self._last_done + 1, index + 1 - RECENTLY_LOST), index + 1))
-        self.stats.frames_lost += index - self._last_done
-        self._last_done = index
-        self._need_keyframe = True
-
-    def _want_keyframe(self, now_ns: int) -> None:
-        if self._last_request_ns is not None and now_ns - self._last_request_ns < self._keyframe_interval_ns:
-            return
-        self._last_request_ns = now_ns
-        self.stats.keyframe_requests += 1
-        self._events.append(KeyframeNeeded(last_frame=self._last_released))
+    def _prune(self) -> None:
+        """Forget what fell more than WINDOW_FRAMES behind the newest frame."""
+        newest = self._newest
+        assert newest is not None
+        for index in [i for i in self._frames if ((newest - i) & _WRAP) > WINDOW_FRAMES]:
+            del self._frames[index]
+            self.stats.frames_dropped += 1
+        self._emitted = {i for i in self._emitted if ((newest - i) & _WRAP) <= WINDOW_FRAMES}

@@ -1,12 +1,15 @@
-"""Reed-Solomon over GF(2^8) in numpy: the reference implementation of lumen/1's code.
+"""Reed-Solomon over GF(2^8) in numpy: the reference implementation of lumen/1's scheme 0.
 
-The code (this is part of the wire contract, see docs/protocol.md):
+The code (part of the wire contract: LUMEN-M3-WIRE.md §7.1, docs/protocol.md):
 
 - Field: GF(2^8) with the polynomial x^8 + x^4 + x^3 + x^2 + 1 (0x11D), generator 2.
-- Generator matrix, (k + m) rows by k columns, systematic Cauchy, exactly what Intel
-  ISA-L's ``gf_gen_cauchy1_matrix`` builds: row i < k is the unit row e_i; row i >= k
-  has entry ``inv(i XOR j)`` in column j. Parity shard r of a block is row k + r times
-  the data shards. Every k x k submatrix is invertible, so any k shards rebuild a block.
+- Systematic: data shards go out unchanged, recovery shards follow. Recovery shard j
+  (0..m-1) is the sum over data shards i (0..k-1) of ``inv((m + i) XOR j) * data_i``,
+  byte by byte. That is a Cauchy matrix with x_j = j and y_i = m + i (two disjoint
+  sets), so every square submatrix is invertible and any k shards rebuild a block.
+  It is the matrix of lumen M3's vendored fec-rs (Moonlight's nanors), **not** ISA-L's
+  ``gf_gen_cauchy1_matrix`` (``inv(row XOR col)`` with rows from k).
+- k + m <= 255 (lumen's limit), k >= 1.
 
 This module is the fallback engine when ISA-L is missing and the cross-check for it in
 tests. It is correct first and fast second (about 0.3 Gbit/s).
@@ -14,12 +17,14 @@ tests. It is correct first and fast second (about 0.3 Gbit/s).
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 
 from ..errors import FecError
 
-POLYNOMIAL = 0x11D
-MAX_SHARDS = 255
+POLYNOMIAL: Final = 0x11D
+MAX_SHARDS: Final = 255
 
 
 def _build_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,27 +47,34 @@ def _build_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 EXP, LOG, MUL = _build_tables()
+# INV[a] = a^-1 (INV[0] is unused and left 0).
+INV: Final = np.array([0] + [int(EXP[(255 - LOG[a]) % 255]) for a in range(1, 256)], dtype=np.uint8)
 
 
 def gf_inv(a: int) -> int:
     if a == 0:
         raise ZeroDivisionError("0 has no inverse in GF(2^8)")
-    return int(EXP[(255 - LOG[a]) % 255])
+    return int(INV[a])
 
 
 def check_shape(k: int, m: int) -> None:
     if not (1 <= k and 0 <= m and k + m <= MAX_SHARDS):
-        raise FecError(f"need 1 <= k and 0 <= m and k + m <= {MAX_SHARDS}, got k={k} m={m}")
+        raise FecError(f"GF(2^8) needs 1 <= k and 0 <= m and k + m <= {MAX_SHARDS}, got k={k} m={m}")
 
 
-def cauchy_matrix(k: int, m: int) -> np.ndarray:
-    """The (k + m) x k generator matrix, identical to ISA-L's gf_gen_cauchy1_matrix."""
+def parity_rows(k: int, m: int) -> np.ndarray:
+    """The m x k recovery rows: ``inv((m + i) XOR j)`` in row j, column i."""
     check_shape(k, m)
+    j = np.arange(m)[:, None]
+    i = np.arange(k)[None, :]
+    return INV[(m + i) ^ j]
+
+
+def generator_matrix(k: int, m: int) -> np.ndarray:
+    """The (k + m) x k generator: the identity, then the recovery rows."""
     mat = np.zeros((k + m, k), dtype=np.uint8)
-    mat[:k, :k] = np.eye(k, dtype=np.uint8)
-    for i in range(k, k + m):
-        for j in range(k):
-            mat[i, j] = gf_inv(i ^ j)
+    mat[:k] = np.eye(k, dtype=np.uint8)
+    mat[k:] = parity_rows(k, m)
     return mat
 
 

@@ -1,0 +1,193 @@
+"""lumen's extended control messages: after Start, on the same control stream, only
+in extended mode (an M3 peer never sees one).
+
+Each is one frame (framing.py) whose payload is::
+
+    +--------+---------+----------------------------------------+
+    | "LMNE" | u8 type | tagged fields (fields.py)              |
+    +--------+---------+----------------------------------------+
+
+A payload shorter than 5 bytes or with another magic is a protocol error; an unknown
+type decodes to ``UnknownMessage`` (a newer peer's addition, ignored, never fatal).
+
+Goodbye codes (``GoodbyeCode``) are also the application error codes of the QUIC
+CONNECTION_CLOSE that follows a Goodbye.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar, Final
+
+from ..errors import ProtocolError
+from .fields import Field, Fields, between, decode_fields, encode_fields
+from .framing import frame
+
+MESSAGE_MAGIC: Final = b"LMNE"
+_HEAD_SIZE: Final = len(MESSAGE_MAGIC) + 1
+
+
+class GoodbyeCode:
+    NORMAL: Final = 0
+    PROTOCOL_ERROR: Final = 1
+    UNSUPPORTED_VERSION: Final = 2
+    NO_COMMON_CODEC: Final = 3
+    HOST_BUSY: Final = 4
+    INTERNAL_ERROR: Final = 5
+    TIMEOUT: Final = 6
+
+
+GOODBYE_NAMES: Final = {
+    GoodbyeCode.NORMAL: "normal", GoodbyeCode.PROTOCOL_ERROR: "protocol error",
+    GoodbyeCode.UNSUPPORTED_VERSION: "unsupported version", GoodbyeCode.NO_COMMON_CODEC: "no common codec",
+    GoodbyeCode.HOST_BUSY: "host busy", GoodbyeCode.INTERNAL_ERROR: "internal error",
+    GoodbyeCode.TIMEOUT: "timeout",
+}
+
+
+class Message(Fields):
+    TYPE: ClassVar[int]
+
+    def encode(self) -> bytes:
+        """The framed bytes of this message, ready for the control stream."""
+        return frame(MESSAGE_MAGIC + bytes([self.TYPE]) + encode_fields(self))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyframeRequest(Message):
+    """Client -> host: the next frame should be an IDR. ``last_frame``: the newest
+    frame_index the client decoded, if any."""
+
+    TYPE: ClassVar[int] = 1
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field(1, "last_frame", "u32", required=False),)
+    last_frame: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatsReport(Message):
+    """Client -> host, about once a second: counters since the session began."""
+
+    TYPE: ClassVar[int] = 2
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(1, "frames_received", "u64"),
+        Field(2, "frames_recovered", "u64"),
+        Field(3, "frames_lost", "u64"),
+        Field(4, "frames_decoded", "u64"),
+        Field(5, "decode_time_us", "u32"),
+        Field(6, "keyframe_requests", "u64", required=False),
+        Field(7, "audio_packets", "u64", required=False),
+    )
+    frames_received: int
+    frames_recovered: int
+    frames_lost: int
+    frames_decoded: int
+    decode_time_us: int
+    keyframe_requests: int | None = None
+    audio_packets: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ping(Message):
+    """Either way. ``sent_ns``: the sender's clock (any clock; only the sender reads it)."""
+
+    TYPE: ClassVar[int] = 3
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field(1, "token", "u32"), Field(2, "sent_ns", "u64"))
+    token: int
+    sent_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pong(Message):
+    """Answer to Ping: echoes it and adds the answerer's wall clock (UNIX-epoch ns) when it
+    answered, the clock of the video and audio pts."""
+
+    TYPE: ClassVar[int] = 4
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(1, "token", "u32"),
+        Field(2, "ping_sent_ns", "u64"),
+        Field(3, "peer_time_ns", "u64"),
+    )
+    token: int
+    ping_sent_ns: int
+    peer_time_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Goodbye(Message):
+    """Either way, the last message. ``code``: a GoodbyeCode; ``reason``: for a person."""
+
+    TYPE: ClassVar[int] = 5
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(1, "code", "u16"),
+        Field(2, "reason", "str", limit=256, required=False),
+    )
+    code: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReliableInput(Message):
+    """Client -> host: one 18-byte input event (the 0xC8 datagram's bytes, datagrams.py)
+    whose loss would leave state wrong: a key or a mouse button."""
+
+    TYPE: ClassVar[int] = 6
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field(1, "event", "bytes", exact=18),)
+    event: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PadArrival(Message):
+    """Client -> host: a pad was attached.
+
+    ``kind``: 0 unknown, 1 Xbox, 2 PlayStation, 3 Nintendo. ``buttons``: flags the pad
+    has. ``capabilities``: bit 0 rumble, 1 trigger rumble, 2 touchpad, 3 motion, 4 RGB LED.
+    """
+
+    TYPE: ClassVar[int] = 7
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(1, "pad", "u8", check=between(0, 15)),
+        Field(2, "kind", "u8", check=between(0, 3)),
+        Field(3, "buttons", "u32"),
+        Field(4, "capabilities", "u16"),
+        Field(5, "name", "str", limit=128, required=False),
+    )
+    pad: int
+    kind: int
+    buttons: int
+    capabilities: int
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PadRemoval(Message):
+    """Client -> host: a pad was detached; the host releases everything it held."""
+
+    TYPE: ClassVar[int] = 8
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field(1, "pad", "u8", check=between(0, 15)),)
+    pad: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownMessage:
+    """A message type this version does not know; sessions ignore it."""
+
+    type: int
+
+
+MESSAGE_TYPES: Final[dict[int, type[Message]]] = {
+    cls.TYPE: cls
+    for cls in (KeyframeRequest, StatsReport, Ping, Pong, Goodbye, ReliableInput, PadArrival, PadRemoval)
+}
+
+for _cls in MESSAGE_TYPES.values():
+    assert [f.name for f in _cls.FIELDS] == [f.name for f in fields(_cls)], _cls  # type: ignore[arg-type]
+
+
+def decode_message(payload: bytes) -> Message | UnknownMessage:
+    """One extended message from a frame's payload; ProtocolError if it is not one."""
+    if len(payload) < _HEAD_SIZE or payload[: len(MESSAGE_MAGIC)] != MESSAGE_MAGIC:
+        raise ProtocolError(f"extended control message of {len(payload)} bytes without the LMNE magic")
+    cls = MESSAGE_TYPES.get(payload[len(MESSAGE_MAGIC)])
+    if cls is None:
+        return UnknownMessage(type=payload[len(MESSAGE_MAGIC)])
+    return decode_fields(cls, payload[_HEAD_SIZE:])

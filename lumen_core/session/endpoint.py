@@ -1,0 +1,118 @@
+"""What the host's and the client's session state machines share: their outputs.
+
+A session is driven like aioquic's QuicConnection. The owner feeds it control-stream
+bytes, datagrams and timer expiries with the current time, then collects:
+
+- ``control_data_to_send()``: bytes for the control stream (the client opens it);
+- ``datagrams_to_send()``: QUIC DATAGRAM payloads;
+- ``close_request``: ``(code, reason)`` once the session wants the QUIC connection
+  closed with that application error code and reason phrase;
+- ``next_event()``: events (events.py), None when there are none;
+- ``get_timer()``: the earliest deadline (seconds, the caller's clock) or None, and
+  ``handle_timer(now)`` when it passes.
+
+Sessions never read a clock and never raise on what a peer sends: a peer's error ends
+the session with a SessionEnded event and a close request.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Final, Generic, TypeVar
+
+from .events import SessionEnded
+
+E = TypeVar("E")
+
+# Datagrams are drained on every transmit, so this is only reached if the owner stops
+# transmitting; audio and input are worth nothing late, so the oldest go first.
+MAX_QUEUED_DATAGRAMS: Final = 256
+# Events the owner has not read yet; a session produces a handful per input.
+MAX_QUEUED_EVENTS: Final = 4096
+
+
+class Endpoint(Generic[E]):
+    def __init__(self) -> None:
+        self._control = bytearray()
+        self._datagrams: deque[bytes] = deque()
+        self._events: deque[E | SessionEnded] = deque()
+        self._deadlines: dict[str, float] = {}
+        self._close: tuple[int, str] | None = None
+        self.ended = False
+        self.end_reason = ""
+        self.datagrams_dropped = 0  # queue full: the owner was not transmitting
+        self.events_dropped = 0
+
+    # -- outputs ---------------------------------------------------------------
+
+    def control_data_to_send(self) -> bytes:
+        data = bytes(self._control)
+        self._control.clear()
+        return data
+
+    def datagrams_to_send(self) -> list[bytes]:
+        out = list(self._datagrams)
+        self._datagrams.clear()
+        return out
+
+    @property
+    def close_request(self) -> tuple[int, str] | None:
+        return self._close
+
+    def next_event(self) -> E | SessionEnded | None:
+        return self._events.popleft() if self._events else None
+
+    def get_timer(self) -> float | None:
+        return min(self._deadlines.values()) if self._deadlines else None
+
+    def handle_timer(self, now: float) -> None:
+        for name in [n for n, t in self._deadlines.items() if t <= now]:
+            if name in self._deadlines and self._deadlines[name] <= now:
+                del self._deadlines[name]
+                self._on_timer(name, now)
+
+    # -- inputs (each session defines them) ---------------------------------------
+
+    def receive_control(self, data: bytes, now: float) -> None:
+        raise NotImplementedError
+
+    def control_finished(self, now: float) -> None:
+        """The peer finished or reset the control stream."""
+        raise NotImplementedError
+
+    def receive_datagram(self, data: bytes, now: float) -> None:
+        raise NotImplementedError
+
+    def connection_lost(self, reason: str, now: float, code: int | None = None) -> None:
+        raise NotImplementedError
+
+    # -- for subclasses ----------------------------------------------------------
+
+    def _on_timer(self, name: str, now: float) -> None:
+        raise NotImplementedError
+
+    def _event(self, event: E | SessionEnded) -> None:
+        if len(self._events) >= MAX_QUEUED_EVENTS:
+            self.events_dropped += 1
+            return
+        self._events.append(event)
+
+    def _datagram(self, data: bytes) -> None:
+        if len(self._datagrams) >= MAX_QUEUED_DATAGRAMS:
+            self._datagrams.popleft()
+            self.datagrams_dropped += 1
+        self._datagrams.append(data)
+
+    def _end(self, reason: str, *, by_peer: bool, error: bool, code: int | None = None,
+             close: tuple[int, str] | None = None) -> None:
+        """End once: the event, the close request (none when the peer already closed),
+        every timer cancelled."""
+        if self.ended:
+            return
+        self.ended = True
+        self.end_reason = reason
+        self._deadlines.clear()
+        self._datagrams.clear()
+        if close is not None:
+            self._close = (close[0], close[1][:200])
+        self._event(SessionEnded(reason=reason, by_peer=by_peer, error=error, code=code))
