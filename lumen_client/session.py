@@ -34,7 +34,7 @@ from lumen_core.datagrams import InputEvent
 from lumen_core.errors import LumenError
 from lumen_core.gamepad import PadState
 from lumen_core.input import SCROLL_HORIZONTAL, Kind
-from lumen_core.net.handoff import LatestSlot
+from lumen_core.net.handoff import FrameQueue
 from lumen_core.net.quic import SessionProtocol, client_configuration
 from lumen_core.net.video import VideoReceiver, open_video_socket
 from lumen_core.session import ClientOptions, ClientSession
@@ -149,7 +149,7 @@ class StreamSession:
         self._receiver: VideoReceiver | None = None
         self._decoder: DecoderThread | None = None
         self._audio: AudioReceiver | None = None
-        self._frames: LatestSlot[FrameReady] | None = None
+        self._frames: FrameQueue[FrameReady] | None = None
         self.host_times = HostTimes()
         self.rumble_messages = 0
         self.rumble: dict[int, tuple[int, int]] = {}
@@ -324,7 +324,7 @@ class StreamSession:
         }
         peer = self._proto.peer_address()
         host_ip = peer[0] if peer else self.options.host
-        frames: LatestSlot[FrameReady] = LatestSlot()
+        frames: FrameQueue[FrameReady] = FrameQueue()
         self._frames = frames
         loop = self._loop
         assert loop is not None

@@ -26,7 +26,7 @@ import av
 from av.codec.hwaccel import HWAccel
 
 from lumen_core.clock import ClockOffset
-from lumen_core.net.handoff import Closed, LatestSlot
+from lumen_core.net.handoff import Closed, FrameQueue
 from lumen_core.video import FrameReady
 from lumen_core.video.bitstream import detect_codec
 
@@ -71,7 +71,7 @@ class DecoderThread:
     def __init__(
         self,
         codec: str | None,
-        frames: LatestSlot[FrameReady],
+        frames: FrameQueue[FrameReady],
         clock: ClockOffset,
         request_keyframe: Callable[[], None],
         on_picture: PictureSink | None = None,

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lumen_core.net.handoff import Closed, LatestSlot
+from lumen_core.net.handoff import Closed, FrameQueue, LatestSlot
 from lumen_core.net.video import EncodedFrame, VideoReceiver, VideoSender, open_video_socket
 from lumen_core.video import FrameReady, Packetizer, VideoConfig
 from lumen_core.video.bind import BindSealer, BindTracker
@@ -17,7 +17,7 @@ from lumen_core.video.bind import BindSealer, BindTracker
 CONFIG = VideoConfig(key=os.urandom(16))
 
 
-def take_frames(slot: LatestSlot[FrameReady], count: int, timeout_s: float = 10.0) -> list[FrameReady]:
+def take_frames(slot: FrameQueue[FrameReady], count: int, timeout_s: float = 10.0) -> list[FrameReady]:
     got: list[FrameReady] = []
     deadline = time.monotonic() + timeout_s
     while len(got) < count and time.monotonic() < deadline:
@@ -43,7 +43,7 @@ def test_sender_to_receiver_over_loopback(gso: bool, binds: bool) -> None:
     sender = VideoSender(host_sock, CONFIG, client_sock.getsockname(), binds=binds,
                          on_frame_sent=lambda index, us: sent.append((index, us)))
     sender._gso = gso and sender._gso  # the plain path is the fallback where GSO is missing
-    slot: LatestSlot[FrameReady] = LatestSlot()
+    slot: FrameQueue[FrameReady] = FrameQueue()
     receiver = VideoReceiver(client_sock, host_sock.getsockname(), CONFIG, slot, binds=binds)
     sender.start()
     receiver.start()
@@ -74,7 +74,7 @@ def test_receiver_survives_garbage_and_forgeries() -> None:
     fake_host = open_video_socket(("127.0.0.1", 0))
     client_sock = open_video_socket(("127.0.0.1", 0))
     client = client_sock.getsockname()
-    slot: LatestSlot[FrameReady] = LatestSlot()
+    slot: FrameQueue[FrameReady] = FrameQueue()
     receiver = VideoReceiver(client_sock, fake_host.getsockname(), CONFIG, slot, binds=False)
     receiver.start()
     stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -134,3 +134,17 @@ def test_latest_slot_keeps_only_the_newest() -> None:
     slot.close()
     with pytest.raises(Closed):
         slot.take()
+
+
+def test_frame_queue_keeps_the_chain_and_bounds_it() -> None:
+    queue: FrameQueue[int] = FrameQueue(limit=3)
+    for n in range(3):
+        assert queue.put(n) == 0
+    assert [queue.take(0), queue.take(0)] == [0, 1]  # a burst waits its turn, in order
+    assert queue.put(3) == 0 and queue.put(4) == 0
+    assert queue.put(5) == 3 and queue.skipped == 3  # three behind: the decoder lost its place
+    assert queue.put(6) == 0 and queue.put(7, keyframe=True) == 2  # a keyframe supersedes what waits
+    assert queue.take(0) == 7 and queue.take(0.01) is None
+    queue.close()
+    with pytest.raises(Closed):
+        queue.take()

@@ -52,3 +52,56 @@ class LatestSlot(Generic[T]):
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+# Compressed frames waiting for the decoder: 4 is 67 ms at 60 fps, and far more than a
+# decoder that keeps up ever holds (moonlight-qt bounds its decoder queue the same way).
+MAX_QUEUED_FRAMES = 4
+
+
+class FrameQueue(Generic[T]):
+    """The handoff from the reassembler to the decoder: oldest first, never more than
+    ``MAX_QUEUED_FRAMES``.
+
+    Unlike pictures, compressed frames are a chain: replacing one that was not decoded
+    corrupts every frame up to the next keyframe, which a base-mode (M3) host never sends
+    on request. So frames that arrive together (a burst) wait their turn. Latency stays
+    bounded: a keyframe makes every older queued frame worthless and they are dropped,
+    and a decoder that falls MAX_QUEUED_FRAMES behind loses the queue (counted in
+    ``skipped``) and waits for a keyframe. Same take/close interface as LatestSlot.
+    """
+
+    def __init__(self, limit: int = MAX_QUEUED_FRAMES) -> None:
+        self._cond = threading.Condition()
+        self._items: list[T] = []
+        self._limit = limit
+        self._closed = False
+        self.skipped = 0
+
+    def put(self, item: T, *, keyframe: bool = False) -> int:
+        """Queue ``item``; how many older frames it made the queue drop."""
+        with self._cond:
+            dropped = 0
+            if keyframe or len(self._items) >= self._limit:
+                dropped = len(self._items)
+                self._items.clear()
+            self.skipped += dropped
+            self._items.append(item)
+            self._cond.notify()
+            return dropped
+
+    def take(self, timeout_s: float | None = None) -> T | None:
+        """The oldest frame, waiting up to ``timeout_s``; None on timeout; Closed if closed."""
+        with self._cond:
+            if not self._items and not self._closed:
+                self._cond.wait(timeout_s)
+            if self._items:
+                return self._items.pop(0)
+            if self._closed:
+                raise Closed
+            return None
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()

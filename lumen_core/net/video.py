@@ -9,7 +9,8 @@ the client's bind datagrams (video/bind.py) and moves the video where they come 
 Client: ``open_video_socket`` binds the socket *before* Start is sent (its port goes in
 Start); ``VideoReceiver`` then connects it to the host's video port, receives (with UDP
 GRO where available), reassembles, and hands whole frames to the decoder through a
-one-slot handoff. In extended mode it sends bind datagrams from the same socket.
+short FIFO (handoff.FrameQueue: compressed frames are a chain). In extended mode it
+sends bind datagrams from the same socket.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..video.config import MAX_DATAGRAM, VideoConfig
 from ..video.header import USER_KEYFRAME, USER_PICTURE
 from ..video.packetizer import Packetizer, SealedBlock, SenderStats
 from ..video.reassembler import FrameReady, Reassembler, ReceiverStats
-from .handoff import Closed, LatestSlot
+from .handoff import Closed, FrameQueue, LatestSlot
 from .sockets import big_buffers
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,7 @@ class VideoReceiver:
         sock: socket.socket,
         host: tuple[str, int],
         config: VideoConfig,
-        frames: LatestSlot[FrameReady],
+        frames: FrameQueue[FrameReady],
         *,
         binds: bool,
         clock_ns: Callable[[], int] = time.monotonic_ns,
@@ -307,4 +308,4 @@ class VideoReceiver:
                 self.receive_errors += 1
                 time.sleep(RECV_TIMEOUT_S)  # ICMP port unreachable before the host's socket is up
             while (event := rx.next_event()) is not None:
-                self._frames.put(event)
+                self._frames.put(event, keyframe=event.keyframe)
