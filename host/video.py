@@ -251,8 +251,8 @@ class SyntheticPipeline:
         for index in range(self._count):
             if self._stop.is_set():
                 return
-            capture_ns = time.monotonic_ns()
             data = synthetic_frame(index)
+            capture_ns = time.monotonic_ns()  # at submit, as M3's synthetic source stamps it
             self._sink(EncodedFrame(data=data, keyframe=True, pts_ns=capture_ns + self._wall_offset_ns,
                                     capture_ns=capture_ns))
             self.frames += 1

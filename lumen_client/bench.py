@@ -7,8 +7,12 @@ the CPU each process used.
 
 Part two measures the transport ceiling between two processes, without a codec: the
 highest offered rate at which the video plane (packetizer, FEC, AES-GCM, UDP GSO/GRO,
-reassembler: the real classes) delivers every frame, beside the same search over
-aioquic DATAGRAM frames. Rates count bytes on the wire (datagram payloads).
+reassembler: the real classes, on M3's settings) delivers every frame, beside the same
+search over aioquic DATAGRAM frames. Rates count bytes on the wire (datagram payloads).
+
+Part three compares capture -> reassembled with lumen M3's peers (``../shared/lumen-m3``
+beside the checkout, or LUMEN_M3_DIR): M3's 64 KiB synthetic frames at 60 fps, for
+M3's own pair, this host to M3's client, and M3's host to this client, in one run.
 """
 
 from __future__ import annotations
@@ -81,19 +85,24 @@ def stream(size: str, seconds: float, workdir: Path) -> dict[str, Any]:
 # -- part two: transport ceiling ----------------------------------------------------------
 
 
-def plane_send(rate_mbps: float, seconds: float) -> None:
-    from lumen_core.net.video import EncodedFrame, VideoSender
+def _plane_config(key: bytes):  # type: ignore[no-untyped-def]
+    from lumen_core.video import VideoConfig
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+    return VideoConfig(key=key)  # M3's host offer: GF16, 20 %, 4096 shards a block, 1200 bytes
+
+
+def plane_send(rate_mbps: float, seconds: float) -> None:
+    """Prints its port; reads the key and the receiver's port; sends for ``seconds``."""
+    from lumen_core.net.video import EncodedFrame, VideoSender, open_video_socket
+
+    sock = open_video_socket(("127.0.0.1", 0))
     print(sock.getsockname()[1], flush=True)
     key = bytes.fromhex(sys.stdin.readline().strip())
-    sender = VideoSender(sock, key, parity_percent=20, max_datagram=1400)
+    peer = ("127.0.0.1", int(sys.stdin.readline()))
+    sender = VideoSender(sock, _plane_config(key), peer, binds=False)
     sender.start()
-    if not sender.wait_for_peer(10):
-        raise SystemExit("no receiver")
     payload = os.urandom(PLANE_FRAME_BYTES)
-    wire_per_frame = PLANE_FRAME_BYTES * 1.25  # parity and headers, near enough for pacing
+    wire_per_frame = PLANE_FRAME_BYTES * 1.25  # recovery shards and headers, near enough for pacing
     interval = wire_per_frame * 8 / (rate_mbps * 1e6)
     count = int(seconds / interval)
     start = time.perf_counter()
@@ -102,7 +111,8 @@ def plane_send(rate_mbps: float, seconds: float) -> None:
         delay = due - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        sender.send_frame(EncodedFrame(data=payload, keyframe=True, pts_ns=time.monotonic_ns()))
+        now = time.monotonic_ns()
+        sender.send_frame(EncodedFrame(data=payload, keyframe=True, pts_ns=now, capture_ns=now))
     elapsed = time.perf_counter() - start
     time.sleep(0.3)
     sender.stop()
@@ -112,11 +122,14 @@ def plane_send(rate_mbps: float, seconds: float) -> None:
 
 
 def plane_recv(port: int, key_hex: str) -> None:
-    from lumen_core.net.handoff import LatestSlot
-    from lumen_core.net.video import VideoReceiver
+    """Prints its port, then receives from the sender at ``port`` until it goes quiet."""
+    from lumen_core.net.handoff import FrameQueue
+    from lumen_core.net.video import VideoReceiver, open_video_socket
 
-    slot: LatestSlot[Any] = LatestSlot()
-    receiver = VideoReceiver(("127.0.0.1", port), bytes.fromhex(key_hex), slot, lambda last: None)
+    sock = open_video_socket(("127.0.0.1", 0))
+    print(sock.getsockname()[1], flush=True)
+    frames: FrameQueue[Any] = FrameQueue(limit=1 << 20)  # nobody decodes: count, do not drop
+    receiver = VideoReceiver(sock, ("127.0.0.1", port), _plane_config(bytes.fromhex(key_hex)), frames, binds=False)
     receiver.start()
     idle_since = time.monotonic()
     last = -1
@@ -132,7 +145,7 @@ def plane_recv(port: int, key_hex: str) -> None:
     receiver.stop()
     receiver.join()
     st = receiver.stats
-    print(json.dumps({"complete": st.frames_complete, "lost": st.frames_lost, "rejected": st.forged + st.malformed}),
+    print(json.dumps({"complete": st.frames_completed, "lost": st.frames_dropped, "rejected": st.unauthentic}),
           flush=True)
 
 
@@ -142,7 +155,9 @@ def plane_step(rate_mbps: float) -> dict[str, Any]:
     assert sender.stdin is not None and sender.stdout is not None
     port = int(sender.stdout.readline())
     receiver = _spawn(["plane-recv", str(port), key.hex()], stdout=subprocess.PIPE)
-    sender.stdin.write(key.hex() + "\n")
+    assert receiver.stdout is not None
+    receiver_port = int(receiver.stdout.readline())
+    sender.stdin.write(f"{key.hex()}\n{receiver_port}\n")
     sender.stdin.flush()
     sent = json.loads(sender.stdout.readline())
     got = json.loads(receiver.communicate()[0])
@@ -158,18 +173,18 @@ async def _quic_recv(port: int, identity_dir: str) -> None:
     from aioquic.quic.events import DatagramFrameReceived
 
     from lumen_core.identity import load_or_create_identity
-    from lumen_core.net.quic import LumenProtocol, server_configuration
+    from lumen_core.net.quic import SessionProtocol, server_configuration
 
     counts = {"datagrams": 0}
     done = asyncio.Event()
 
-    class Counter(LumenProtocol):
+    class Counter(SessionProtocol):  # lumen's QUIC settings, no session: it only counts
         def quic_event_received(self, event):  # type: ignore[no-untyped-def]
             if isinstance(event, DatagramFrameReceived):
                 counts["datagrams"] += 1
             super().quic_event_received(event)
 
-        def on_closed(self, reason: str) -> None:
+        def on_terminated(self, code: int, reason: str) -> None:
             done.set()
 
     identity, _ = load_or_create_identity(Path(identity_dir))
@@ -233,26 +248,94 @@ def ceiling(steps: list[dict[str, Any]]) -> float:
 
 
 def seal_reference_gbps(seconds: float = 1.0, *, native: bool = False) -> float:
-    """AES-128-GCM over 1352-byte shards on one core, through cryptography (one call per
-    shard) or lumen's C module (one call per 40 shards): what this machine's crypto allows."""
+    """AES-128-GCM over 1240-byte packets on one core, through cryptography (one call per
+    packet) or lumen's C module (one call per 40 packets): what this machine's crypto allows."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from lumen_core.video.crypto import Sealer
+    from lumen_core.video.crypto import HOST, OVERHEAD, Sealer
 
-    count, shard, header = 40, 1352, bytes(36)
-    size = len(header) + shard + 16
-    shards, buf = memoryview(os.urandom(count * shard)), bytearray(count * size)
-    aead, sealer = AESGCM(os.urandom(16)), Sealer(os.urandom(16), native=True) if native else None
-    done, start = 0, time.perf_counter()
+    count, packet = 40, 1240
+    size = packet + OVERHEAD
+    packets, buf = memoryview(os.urandom(count * packet)), bytearray(count * size)
+    aead = AESGCM(os.urandom(16))
+    sealer = Sealer(os.urandom(16), b"lmn1", HOST, native=True) if native else None
+    seq, done, start = bytes(8), 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         for n in range(25):
             if sealer is not None:
-                sealer.seal_many(buf, size, shards, n * count)
+                sealer.seal_many(buf, size, packets, n * count)
             else:
                 for i in range(count):
-                    aead.encrypt((n * count + i).to_bytes(12, "big"), shards[i * shard : (i + 1) * shard], header)
+                    aead.encrypt((n * count + i).to_bytes(12, "big"), packets[i * packet : (i + 1) * packet], seq)
         done += 25 * count
-    return done * shard * 8 / (time.perf_counter() - start) / 1e9
+    return done * packet * 8 / (time.perf_counter() - start) / 1e9
+
+
+# -- part three: beside lumen M3's own pair ------------------------------------------------
+
+
+def _m3_dir() -> Path | None:
+    candidates = [os.environ.get("LUMEN_M3_DIR"), str(Path(__file__).resolve().parents[2] / "shared" / "lumen-m3")]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "bin" / "lumen-client-rs").exists():
+            return Path(candidate)
+    return None
+
+
+def _m3_client_p50_ms(m3: Path, port: int, pin: str) -> float | None:
+    out = subprocess.run([str(m3 / "bin" / "lumen-client-rs"), "--connect", f"127.0.0.1:{port}", "--pin", pin],
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    text = out.stdout + out.stderr
+    for word in text.split():
+        if word.startswith("lat_p50_us="):
+            return int(word.split("=")[1]) / 1000
+    return None
+
+
+def m3_pairs(frames: int, workdir: Path) -> list[tuple[str, float | None]]:
+    """capture -> reassembled p50 (ms) of M3's 64 KiB synthetic frames at 60 fps, per pair."""
+    m3 = _m3_dir()
+    if m3 is None:
+        return []
+    results: list[tuple[str, float | None]] = []
+    env = {**os.environ, "XDG_CONFIG_HOME": str(workdir / "config"), "NO_COLOR": "1"}
+
+    def m3_host() -> tuple[subprocess.Popen[str], int, str]:
+        port = _free_port()
+        config = workdir / "m3-identity"
+        pin = subprocess.run([str(m3 / "bin" / "m3-mini-host"), "--print-fingerprint", "--config-dir", str(config)],
+                             capture_output=True, text=True, timeout=30, env=env, check=True).stdout.strip()
+        proc = subprocess.Popen([str(m3 / "bin" / "m3-mini-host"), "--config-dir", str(config), "--port", str(port),
+                                 "--max-sessions", "1", "--frames", str(frames)],  # audio on, as this host
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        time.sleep(1.0)
+        return proc, port, pin
+
+    proc, port, pin = m3_host()
+    results.append(("m3-mini-host -> lumen-client-rs (M3's own pair)", _m3_client_p50_ms(m3, port, pin)))
+    proc.wait(timeout=60)
+
+    port = _free_port()
+    identity = workdir / "identity"
+    pin = subprocess.run([sys.executable, "-m", "lumen_host.cli", "--identity", str(identity), "--fingerprint"],
+                         capture_output=True, text=True, timeout=60, env=env, check=True).stdout.strip()
+    host = subprocess.Popen([sys.executable, "-m", "lumen_host.cli", "--identity", str(identity), "--port", str(port),
+                             "--video-port", str(_free_port()), "--source", "m3-synthetic", "--frames", str(frames),
+                             "--max-sessions", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    results.append(("lumen-host -> lumen-client-rs", _m3_client_p50_ms(m3, port, pin.replace(":", "").lower())))
+    host.wait(timeout=60)
+
+    proc, port, pin = m3_host()
+    stats = workdir / "m3-pair-client.json"
+    subprocess.run([sys.executable, "-m", "lumen_client.cli", "stream", f"127.0.0.1:{port}", "--headless", "--pin",
+                    pin, "--no-gamepads", "--stats-json", str(stats), "--size", "1280x720"], env=env, timeout=120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.wait(timeout=60)
+    got = json.loads(stats.read_text()) if stats.exists() else {}
+    lat = (got.get("latency_ms") or {}).get("capture_to_reassembled") or {}
+    results.append(("m3-mini-host -> lumen-client", lat.get("p50")))
+    return results
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -313,6 +396,14 @@ def e2e(seconds: float, sizes: list[str]) -> int:
         native = f", C module {seal_reference_gbps(native=True):.2f}" if native_available() else ""
         print(f"  reference: AES-128-GCM seal loop alone, one core: cryptography {seal_reference_gbps():.2f}"
               f"{native} Gbit/s")
+        print("\n3) capture -> reassembled p50, M3's 64 KiB synthetic frames at 60 fps, 300 frames per pair")
+        pairs = m3_pairs(300, work)
+        if not pairs:
+            print("  skipped: lumen M3's peers not found (../shared/lumen-m3 beside the checkout, or LUMEN_M3_DIR)")
+        reference = pairs[0][1] if pairs else None
+        for label, p50 in pairs:
+            ratio = f"  ({p50 / reference:.2f}x M3's pair)" if p50 is not None and reference else ""
+            print(f"  {'-' if p50 is None else f'{p50:6.3f}'} ms  {label}{ratio}")
     return 0
 
 

@@ -494,8 +494,8 @@ class StreamSession:
             "clock_offset_ms": round(core.clock.offset_ns / 1e6, 3) if core else None,
             "latency_ms": {
                 "capture_to_reassembled": dec.reassembled_latency.percentiles_ms() if dec else None,
-                "host_processing": dec.host_latency.percentiles_ms() if dec else None,
-                "sent_to_reassembled": dec.network_latency.percentiles_ms() if dec else None,
+                "host_processing": self.host_times.host.percentiles_ms(),
+                "sent_to_reassembled": self.host_times.network.percentiles_ms(),
                 "capture_to_decoded": dec.decoded_latency.percentiles_ms() if dec else None,
                 "decode": dec.decode_time.percentiles_ms() if dec else None,
             },

@@ -36,19 +36,45 @@ class Latency:
 
 
 class HostTimes:
-    """frame_index -> the host's capture-to-video-plane time (us), from the extended
-    mode's frame-timing datagrams; the decoder takes each one for its frame."""
+    """Splits capture -> reassembled into the host's share and the network's, per frame.
+
+    The host's processing time (capture to the video plane, extended mode's frame-timing
+    datagram) and the frame itself travel apart: the datagram is sent after the frame's
+    last packet, so it usually lands second. Whichever of the two arrives second records
+    the frame's split; an unmatched one waits among the last MAX_HOST_TIMES.
+    """
 
     def __init__(self) -> None:
-        self._times: OrderedDict[int, int] = OrderedDict()
+        self._times: OrderedDict[int, int] = OrderedDict()  # frame_index -> host us
+        self._frames: OrderedDict[int, int] = OrderedDict()  # frame_index -> reassembled ns
         self._lock = threading.Lock()
+        self.host = Latency()  # capture -> handed to the video plane (encode and hand-off)
+        self.network = Latency()  # handed to the video plane -> frame whole on the client
 
     def put(self, frame_index: int, host_us: int) -> None:
+        """The host's time for a frame (event loop thread)."""
         with self._lock:
-            self._times[frame_index] = host_us
-            while len(self._times) > MAX_HOST_TIMES:
-                self._times.popitem(last=False)
+            reassembled = self._frames.pop(frame_index, None)
+            if reassembled is None:
+                self._remember(self._times, frame_index, host_us)
+                return
+        self._record(host_us, reassembled)
 
-    def take(self, frame_index: int) -> int | None:
+    def frame(self, frame_index: int, reassembled_ns: int) -> None:
+        """A frame was whole ``reassembled_ns`` after its capture (decoder thread)."""
         with self._lock:
-            return self._times.pop(frame_index, None)
+            host_us = self._times.pop(frame_index, None)
+            if host_us is None:
+                self._remember(self._frames, frame_index, reassembled_ns)
+                return
+        self._record(host_us, reassembled_ns)
+
+    def _record(self, host_us: int, reassembled_ns: int) -> None:
+        self.host.add(host_us * 1000)
+        self.network.add(reassembled_ns - host_us * 1000)
+
+    @staticmethod
+    def _remember(table: OrderedDict[int, int], key: int, value: int) -> None:
+        table[key] = value
+        while len(table) > MAX_HOST_TIMES:
+            table.popitem(last=False)

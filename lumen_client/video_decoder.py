@@ -90,10 +90,11 @@ class DecoderThread:
         self._clock = clock
         self._request_keyframe = request_keyframe
         self._on_picture = on_picture
-        self._host_times = host_times
+        self.host_times = host_times or HostTimes()
         self.waits_for_host_keyframe = waits_for_host_keyframe
         self._thread = threading.Thread(target=self._run, name="video-decode", daemon=True)
         self.backend = "software" if self._device is None else f"{self._device} (probing)"
+        self.received = 0
         self.decoded = 0
         self.dropped = 0  # waiting for a keyframe
         self.errors = 0
@@ -101,8 +102,6 @@ class DecoderThread:
         self.last_decoded: int | None = None
         self.decode_time = Latency()
         self.reassembled_latency = Latency()  # capture -> frame whole on the client
-        self.host_latency = Latency()  # capture -> handed to the video plane (encode and hand-off)
-        self.network_latency = Latency()  # handed to the video plane -> frame whole on the client
         self.decoded_latency = Latency()  # capture -> picture out of the decoder
 
     def start(self) -> None:
@@ -135,6 +134,7 @@ class DecoderThread:
                 return
             if frame is None:
                 continue
+            self._arrived(frame)
             in_sequence = last_index is not None and frame.frame_index == (last_index + 1) & 0xFFFFFFFF
             last_index = frame.frame_index
             if not frame.keyframe and (self.waiting_for_keyframe or not in_sequence):
@@ -149,6 +149,13 @@ class DecoderThread:
             self.waiting_for_keyframe = False
             self._decode(frame)
 
+    def _arrived(self, frame: FrameReady) -> None:
+        """Latency up to the whole frame, for every frame, decodable or not."""
+        capture_ns = frame.pts_ns - self._clock.offset_ns  # the host's wall clock -> ours
+        self.received += 1
+        self.reassembled_latency.add(frame.completed_ns - capture_ns)
+        self.host_times.frame(frame.frame_index, frame.completed_ns - capture_ns)
+
     def _decode(self, frame: FrameReady) -> None:
         assert self._ctx is not None
         started = time.monotonic_ns()
@@ -161,16 +168,11 @@ class DecoderThread:
             self._request_keyframe()
             return
         done = time.monotonic_ns()
-        capture_ns = frame.pts_ns - self._clock.offset_ns  # the host's wall clock -> ours
-        host_us = self._host_times.take(frame.frame_index) if self._host_times is not None else None
+        capture_ns = frame.pts_ns - self._clock.offset_ns
         for picture in pictures:
             self.decoded += 1
             self.last_decoded = frame.frame_index
             self.decode_time.add(done - started)
-            self.reassembled_latency.add(frame.completed_ns - capture_ns)
-            if host_us is not None:
-                self.host_latency.add(host_us * 1000)
-                self.network_latency.add(frame.completed_ns - capture_ns - host_us * 1000)
             self.decoded_latency.add(done - capture_ns)
             if self.decoded == 1:
                 self.backend = self._backend_in_use()

@@ -79,8 +79,7 @@ def test_wire_doc_aes_gcm(native: bool) -> None:
 def test_wire_doc_small_frame_and_synthetic_frame_0() -> None:
     cfg = VideoConfig(key=KEY7)  # M3's host offer: GF16, 20 %, 4096, 1200, encrypted, "lmn1"
     small = Packetizer(cfg).packetize(pattern(7, 100), pts_ns=1_000_000_000, user_flags=5)
-    [block] = small
-    wire0, wire1 = (bytes(d) for d in block.datagrams())
+    wire0, wire1 = (bytes(d) for b in small for d in b.datagrams())  # data shard, then recovery shard
     assert len(wire0) == len(wire1) == 1264
     assert sha256(wire0) == "f4750bc18d5a7b1918d8c04425eb756628f5d581f21825044f618575098d8f11"
     assert sha256(wire1) == "6742ca6e367e5d786e467a527779dd77ffe82e2eeea7bba98941675c0535f2c8"

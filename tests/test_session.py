@@ -228,6 +228,8 @@ def test_malformed_extension_blocks_end_the_handshake_with_the_field_named() -> 
     host.receive_control(frame(hello + b"LMNX\x01" + b"\x01\x05\x00ab"), 0.0)  # codecs runs past the end
     [ended] = list(iter(host.next_event, None))
     assert isinstance(ended, SessionEnded) and "HelloExtension: field 1 runs past the end" in ended.reason
+    [goodbye] = [decode_message(p) for p in FrameReader().feed(host.control_data_to_send())]
+    assert isinstance(goodbye, Goodbye) and goodbye.code == GoodbyeCode.PROTOCOL_ERROR  # a lumen client: told why
     host = HostSession(OFFER, key=KEY, now=0.0)
     host.receive_control(frame(hello + b"LMNX\x00"), 0.0)
     assert "version 0" in host.end_reason

@@ -80,10 +80,11 @@ def test_packetization_follows_m3s_rules() -> None:
 
 def test_an_empty_access_unit_is_one_zero_shard() -> None:
     config = replace(CONFIGS["gf8-plain"])
-    [block] = Packetizer(config).packetize(b"", pts_ns=0, user_flags=1)
-    header = parse_header(block.datagrams()[0])
-    assert (header.frame_bytes, header.data_shards, header.recovery_shards) == (0, 1, 1)
-    assert bytes(block.datagrams()[0][HEADER_SIZE:]) == bytes(1200)
+    data, recovery = Packetizer(config).packetize(b"", pts_ns=0, user_flags=1)  # each block: data, then recovery
+    header = parse_header(data.datagrams()[0])
+    assert (header.frame_bytes, header.data_shards, header.recovery_shards, data.count, recovery.count) == (
+        0, 1, 1, 1, 1)
+    assert bytes(data.datagrams()[0][HEADER_SIZE:]) == bytes(1200)
 
 
 @pytest.mark.parametrize("name", ["m3", "gf8-small-blocks", "gf16-small-blocks"])
@@ -95,9 +96,12 @@ def test_loss_within_recovery_reordering_and_duplicates_give_back_exact_frames(n
     rng = random.Random(seed)
     p, r = Packetizer(config), Reassembler(config)
     au = rng.randbytes(size)
+    wires = flat(p.packetize(au, pts_ns=1, user_flags=1))
+    by_block: dict[int, list[bytes]] = {}
+    for wire, packet in zip(wires, packets(config, wires), strict=True):
+        by_block.setdefault(parse_header(packet).block_index, []).append(wire)
     kept: list[bytes] = []
-    for block in p.packetize(au, pts_ns=1, user_flags=1):
-        datagrams = [bytes(d) for d in block.datagrams()]
+    for datagrams in by_block.values():
         k = parse_header(packets(config, datagrams[:1])[0]).data_shards
         lose = rng.sample(range(len(datagrams)), len(datagrams) - k)  # as many as the block can lose
         kept += [d for i, d in enumerate(datagrams) if i not in lose]

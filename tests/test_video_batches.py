@@ -165,7 +165,7 @@ def impaired_wire(draw: st.DrawFn) -> tuple[VideoConfig, list[bytes]]:
     rng = random.Random(draw(st.integers(0, 2**32)))
     config = VideoConfig(scheme=draw(st.sampled_from([0, 1])), percent=draw(st.sampled_from([0, 10, 20, 50])),
                          max_data_per_block=draw(st.integers(5, 100)),  # 64 MiB in <= 65535 blocks
-                         shard_payload=draw(st.sampled_from([256, 1200])), key=KEY)
+                         shard_payload=draw(st.sampled_from([256, 258, 1200])), key=KEY)  # 258: unaligned
     p = Packetizer(config)
     wire: list[bytes] = []
     for n in range(draw(st.integers(1, 5))):
@@ -211,7 +211,25 @@ def test_gro_batches_give_exactly_what_single_datagrams_give(native: bool, case:
     for buf, size in gro_batches(wire, random.Random(cut)):
         batched.receive_segments(buf, size, 0)
     assert _events(batched) == _events(one)
-    assert asdict(batched.stats) == asdict(one.stats)
+    assert asdict(batched.stats) == asdict(one.stats) | {"run_packets": batched.stats.run_packets}
+
+
+@pytest.mark.parametrize("native", BOTH)
+@pytest.mark.parametrize("scheme", [0, 1])
+def test_clean_batches_take_the_run_path(native: bool, scheme: int) -> None:
+    # Not a timing test: the run path is what makes batches cheap, so show it is taken.
+    config = VideoConfig(scheme=scheme, max_data_per_block=200, key=KEY)
+    p, r = Packetizer(config), Reassembler(config, native_aead=native)
+    aus = [os.urandom(size) for size in (300_000, 1500, 80_000)]
+    datagrams = 0
+    for au in aus:
+        for blk in p.packetize(au, pts_ns=0, user_flags=1):
+            datagrams += blk.count
+            for buf, size in gro_batches([bytes(d) for d in blk.datagrams()], random.Random(0)):
+                r.receive_segments(buf, size, 0)
+    assert [bytes(e.data) for e in iter(r.next_event, None)] == aus
+    # One by one: only each block's first packet, and each run's first after a cut.
+    assert r.stats.run_packets >= 0.8 * datagrams, r.stats
 
 
 CONFIG = VideoConfig(percent=25, max_data_per_block=6, shard_payload=256, key=KEY)

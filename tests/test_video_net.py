@@ -142,7 +142,7 @@ def test_frame_queue_keeps_the_chain_and_bounds_it() -> None:
         assert queue.put(n) == 0
     assert [queue.take(0), queue.take(0)] == [0, 1]  # a burst waits its turn, in order
     assert queue.put(3) == 0 and queue.put(4) == 0
-    assert queue.put(5) == 3 and queue.skipped == 3  # three behind: the decoder lost its place
+    assert queue.put(5) == 3 and queue.skipped == 3  # three behind, no keyframe: the decoder lost its place
     assert queue.put(6) == 0 and queue.put(7, keyframe=True) == 2  # a keyframe supersedes what waits
     assert queue.take(0) == 7 and queue.take(0.01) is None
     queue.close()

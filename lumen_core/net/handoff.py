@@ -54,9 +54,11 @@ class LatestSlot(Generic[T]):
             self._cond.notify_all()
 
 
-# Compressed frames waiting for the decoder: 4 is 67 ms at 60 fps, and far more than a
-# decoder that keeps up ever holds (moonlight-qt bounds its decoder queue the same way).
-MAX_QUEUED_FRAMES = 4
+# Compressed frames waiting for the decoder: 16, as lumen M3's own connector queues. A
+# decoder that keeps up holds none; one stalled for a moment (a pause of the whole
+# process) catches up at decode speed (a few ms a frame) instead of losing every frame
+# up to the next keyframe, which an M3 host never sends on request.
+MAX_QUEUED_FRAMES = 16
 
 
 class FrameQueue(Generic[T]):
@@ -64,11 +66,11 @@ class FrameQueue(Generic[T]):
     ``MAX_QUEUED_FRAMES``.
 
     Unlike pictures, compressed frames are a chain: replacing one that was not decoded
-    corrupts every frame up to the next keyframe, which a base-mode (M3) host never sends
-    on request. So frames that arrive together (a burst) wait their turn. Latency stays
-    bounded: a keyframe makes every older queued frame worthless and they are dropped,
-    and a decoder that falls MAX_QUEUED_FRAMES behind loses the queue (counted in
-    ``skipped``) and waits for a keyframe. Same take/close interface as LatestSlot.
+    corrupts every frame up to the next keyframe. So frames that arrive together (a
+    burst) wait their turn. Latency stays bounded: a keyframe makes every older queued
+    frame worthless, and they are dropped (so a queued keyframe is always first); a full
+    queue drops everything, and the decoder waits for a keyframe. Drops are counted in
+    ``skipped``. Same take/close interface as LatestSlot.
     """
 
     def __init__(self, limit: int = MAX_QUEUED_FRAMES) -> None:

@@ -16,6 +16,7 @@ sends bind datagrams from the same socket.
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import struct
 import threading
@@ -43,6 +44,8 @@ GSO_MAX_SEGMENTS: Final = 64
 # with no pacing, G11).
 SOCKET_BUFFER: Final = 16 * 1024 * 1024
 RECV_TIMEOUT_S: Final = 0.02
+# Datagrams gathered from the socket into one batch for the reassembler.
+DRAIN_MAX: Final = 64
 def gso_segments(datagram_size: int) -> int:
     """How many datagrams go in one GSO send (under 64 KB, at most 64)."""
     return max(1, min(GSO_MAX_SEGMENTS, 65000 // datagram_size))
@@ -181,9 +184,8 @@ class VideoSender:
         index = self._packetizer.next_frame_index
         host_us = (time.monotonic_ns() - frame.capture_ns) // 1000
         flags = USER_KEYFRAME if frame.keyframe else USER_PICTURE
-        blocks = self._packetizer.packetize(frame.data, pts_ns=frame.pts_ns, user_flags=flags)
         peer = self._peer
-        for block in blocks:
+        for block in self._packetizer.packetize_iter(frame.data, pts_ns=frame.pts_ns, user_flags=flags):
             self._send_block(block, peer)
         if self._on_frame_sent is not None:
             self._on_frame_sent(index, host_us)
@@ -229,9 +231,11 @@ class VideoReceiver:
     ) -> None:
         self._sock = sock
         self._sock.connect(host)  # the kernel now drops datagrams from anyone else
-        self._sock.settimeout(RECV_TIMEOUT_S)
+        self._sock.setblocking(False)
+        self._poller = select.poll()
+        self._poller.register(self._sock, select.POLLIN)
         self._gro = self._enable_gro()
-        self._buffer = bytearray(65535)
+        self._buffer = bytearray(DRAIN_MAX * MAX_DATAGRAM + 65535)
         self._view = memoryview(self._buffer)
         self._cmsg_space = socket.CMSG_SPACE(4)
         self._reassembler = Reassembler(config)
@@ -271,20 +275,46 @@ class VideoReceiver:
         self._sock.close()
 
     def _receive(self) -> None:
-        """Read what the socket has (one datagram, or with GRO up to 64 KB of equal-size
-        ones) into the reassembler; TimeoutError if nothing came."""
-        buf = self._buffer
+        """Read what the socket has into the reassembler; TimeoutError if nothing came.
+
+        One read is one datagram, or with GRO up to 64 KB of equal-size ones; a read of
+        one is followed by more, without waiting, while datagrams of its size are queued
+        (up to DRAIN_MAX): a host that sends datagram by datagram (M3's) would otherwise
+        cost the reassembler's one-at-a-time path for each.
+        """
+        n, size = self._read(0, block=True)
+        total = n
+        if size == n:
+            while total + size <= len(self._buffer) and total < DRAIN_MAX * size:
+                try:
+                    more, more_size = self._read(total, block=False)
+                except BlockingIOError:
+                    break
+                if more_size != size or more % size:
+                    # Another size: what came so far, then this one alone.
+                    self._reassembler.receive_segments(self._view[:total], size, self._clock_ns())
+                    self._reassembler.receive_segments(self._view[total : total + more], more_size, self._clock_ns())
+                    return
+                total += more
+        # The reassembler copies what it keeps: the buffer is reused for the next read.
+        self._reassembler.receive_segments(self._view[:total], size, self._clock_ns())
+
+    def _read(self, at: int, *, block: bool) -> tuple[int, int]:
+        """One read into the buffer at ``at``: (bytes, segment size). ``block``: wait up
+        to RECV_TIMEOUT_S (TimeoutError); otherwise BlockingIOError if nothing is there.
+        The socket itself never blocks: Python would retry a non-blocking read on a
+        socket with a timeout until the timeout passed."""
+        if block and not self._poller.poll(RECV_TIMEOUT_S * 1000):
+            raise TimeoutError
         if not self._gro:
-            n = self._sock.recv_into(buf)
-            self._reassembler.receive_datagram(self._view[:n], self._clock_ns())
-            return
-        n, ancdata, _, _ = self._sock.recvmsg_into([buf], self._cmsg_space)
+            n = self._sock.recv_into(self._view[at:])
+            return n, n
+        n, ancdata, _, _ = self._sock.recvmsg_into([self._view[at:]], self._cmsg_space)
         size = n
         for level, kind, value in ancdata:
             if level == SOL_UDP and kind == UDP_GRO:
                 size = int.from_bytes(value[:4], "little") or n
-        # The reassembler copies what it keeps: the buffer is reused for the next read.
-        self._reassembler.receive_segments(self._view[:n], size, self._clock_ns())
+        return n, size
 
     def _run(self) -> None:
         rx = self._reassembler
@@ -302,7 +332,7 @@ class VideoReceiver:
             try:
                 self._receive()
                 self.first_datagram.set()
-            except TimeoutError:
+            except (TimeoutError, BlockingIOError):
                 pass
             except OSError:
                 self.receive_errors += 1

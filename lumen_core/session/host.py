@@ -83,7 +83,7 @@ from .events import (
     StartReceived,
     StatsReceived,
 )
-from .mode import BASE, Mode, negotiated
+from .mode import BASE, EXTENDED_V1, Mode, negotiated
 
 HANDSHAKE_TIMEOUT_S: Final = 10.0
 
@@ -277,7 +277,13 @@ class HostSession(Endpoint[HostEvent]):
 
     def _hello(self, payload: bytes) -> None:
         hello, trailing = decode_hello(payload)
-        block = decode_block(trailing, HelloExtension) if self.offer.extensions else None
+        try:
+            block = decode_block(trailing, HelloExtension) if self.offer.extensions else None
+        except ProtocolError as exc:
+            # A block, however broken, means a lumen client: it can read why.
+            self.mode = EXTENDED_V1
+            self._refuse_now(GoodbyeCode.PROTOCOL_ERROR, f"refused Hello: malformed extension block: {exc}")
+            return
         self.mode = negotiated(block[0] if block else None, EXTENSION_VERSION if self.offer.extensions else None)
         self.hello_extension = block[1] if block is not None and self.mode.extended else None
         ext = self.hello_extension

@@ -15,6 +15,7 @@ which is what UDP GSO needs: the network layer hands the kernel a block at a tim
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,8 @@ from .header import (
 
 @dataclass(frozen=True, slots=True)
 class SealedBlock:
-    """The datagrams of one FEC block, back to back, each ``datagram_size`` bytes.
+    """Datagrams of one FEC block (its data shards, or its recovery shards), back to
+    back, each ``datagram_size`` bytes.
 
     One buffer, equal segments: what a UDP GSO send takes as it is.
     """
@@ -88,11 +90,20 @@ class Packetizer:
         return self._next_frame & 0xFFFFFFFF
 
     def packetize(self, au: bytes | bytearray | memoryview, *, pts_ns: int, user_flags: int) -> list[SealedBlock]:
-        """The datagrams of one access unit, one SealedBlock per FEC block.
+        """The datagrams of one access unit, in send order (see packetize_iter)."""
+        return list(self.packetize_iter(au, pts_ns=pts_ns, user_flags=user_flags))
+
+    def packetize_iter(
+        self, au: bytes | bytearray | memoryview, *, pts_ns: int, user_flags: int
+    ) -> Iterator[SealedBlock]:
+        """The datagrams of one access unit, in send order: per FEC block its data
+        shards, then its recovery shards. A sender that sends each SealedBlock as it
+        comes lets a block's data go out while its recovery shards are still being
+        computed, which a loss-free frame never waits for.
 
         ``pts_ns``: the host's wall clock (UNIX-epoch ns) at capture or encoder submit;
         ``user_flags``: delivered to the client's decoder unchanged (USER_KEYFRAME or
-        USER_PICTURE).
+        USER_PICTURE). Stop iterating early and the frame is incomplete on the wire.
         """
         cfg = self.config
         p, d = cfg.shard_payload, cfg.max_data_per_block
@@ -106,7 +117,10 @@ class Packetizer:
         index = self._next_frame & 0xFFFFFFFF
         self._next_frame += 1
         source = np.frombuffer(au, dtype=np.uint8)
-        out = []
+        st = self.stats
+        st.frames += 1
+        st.keyframes += bool(user_flags & 0x04)
+        st.frame_bytes += size
         for b in range(blocks):
             k = min(d, total - b * d)
             m = parity_count(k, cfg.percent)
@@ -122,7 +136,6 @@ class Packetizer:
                 tail = body[full * p :]
                 shards[full, : len(tail)] = tail
                 shards[full, len(tail) :] = 0
-            self._engine.encode_into(shards, k)
             template = HEADER.pack(pts_ns, index, 0, size, user_flags & 0xFFFFFFFF, b, blocks, k, m, 0, p,
                                    MAGIC, VERSION, cfg.scheme, PACKET_PIC)
             write_headers(packets, template, self._next_packet, 0)
@@ -131,24 +144,25 @@ class Packetizer:
                 packets[0, FLAGS_OFFSET] |= PACKET_SOF
             if b == blocks - 1:
                 packets[-1, FLAGS_OFFSET] |= PACKET_EOF
-            out.append(self._seal(packets))
-        st = self.stats
-        st.frames += 1
-        st.keyframes += bool(user_flags & 0x04)
-        st.frame_bytes += size
-        st.datagrams += sum(blk.count for blk in out)
-        st.datagram_bytes += sum(len(blk.buffer) for blk in out)
-        return out
+            seq = self._sealer.reserve(k + m) if self._sealer is not None else 0
+            yield self._seal(packets[:k], seq)
+            if m:
+                self._engine.encode_into(shards, k)
+                yield self._seal(packets[k:], seq + k)
 
-    def _seal(self, packets: np.ndarray) -> SealedBlock:
+    def _seal(self, packets: np.ndarray, first: int) -> SealedBlock:
+        """``packets`` (rows of one array) as datagrams with seqs from ``first``."""
         count, packet_size = packets.shape
+        st = self.stats
         if self._sealer is None:
-            return SealedBlock(bytearray(packets.tobytes()), packet_size)
-        dgram = self.config.datagram_size
-        first = self._sealer.reserve(count)
-        buf = bytearray(dgram * count)
-        rows = np.frombuffer(buf, dtype=np.uint8).reshape(count, dgram)
-        seqs = np.arange(first, first + count, dtype=">u8")
-        rows[:, :SEQ_SIZE] = seqs.view(np.uint8).reshape(count, SEQ_SIZE)
-        self._sealer.seal_many(buf, dgram, packets.reshape(-1), first)
-        return SealedBlock(buf, dgram)
+            block = SealedBlock(bytearray(packets.tobytes()), packet_size)
+        else:
+            dgram = self.config.datagram_size
+            buf = bytearray(dgram * count)
+            rows = np.frombuffer(buf, dtype=np.uint8).reshape(count, dgram)
+            rows[:, :SEQ_SIZE] = np.arange(first, first + count, dtype=">u8").view(np.uint8).reshape(count, SEQ_SIZE)
+            self._sealer.seal_many(buf, dgram, packets.reshape(-1), first)
+            block = SealedBlock(buf, dgram)
+        st.datagrams += count
+        st.datagram_bytes += len(block.buffer)
+        return block

@@ -40,14 +40,18 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
+import numpy as np
+
 from ..errors import FecError
 from ..fec import FecEngine, engine_for
 from .config import MAX_DATAGRAM, VideoConfig
-from .crypto import CLIENT, OVERHEAD, AuthError, Buffer, Opener, ReplayWindow
-from .header import HEADER, HEADER_SIZE, MAGIC, USER_SOF
+from .crypto import CLIENT, FORGED, OTHER, OVERHEAD, AuthError, Buffer, Opener, ReplayWindow
+from .header import FLAGS_OFFSET, HEADER, HEADER_SIZE, MAGIC, USER_SOF, write_headers
 
 # M3's reorder window: frames this far behind the newest are given up.
 WINDOW_FRAMES: Final = 16
+# A GRO read holds at most 64 datagrams (the kernel's GSO limit on the sender).
+RUN_MAX: Final = 64
 _WRAP: Final = 0xFFFFFFFF
 _HALF: Final = 0x80000000
 
@@ -85,6 +89,7 @@ class ReceiverStats:
     oversize: int = 0  # longer than the 2048 bytes a video datagram may have
     replayed: int = 0
     frames_recovered: int = 0  # emitted frames that needed FEC
+    run_packets: int = 0  # taken a run at a time by receive_segments' fast path
 
 
 @dataclass(slots=True)
@@ -133,6 +138,16 @@ class Reassembler:
         self._newest: int | None = None
         self._scratch = bytearray(MAX_DATAGRAM)
         self._scratch_view = memoryview(self._scratch)
+        # The GRO path's buffers: the plaintexts of a run, and the headers it must carry.
+        self._datagram_size = config.datagram_size
+        self._packet_size = config.datagram_size - OVERHEAD
+        self._run_buffer = bytearray(RUN_MAX * self._packet_size)
+        self._run_view = memoryview(self._run_buffer)
+        self._run_packets = np.frombuffer(self._run_buffer, dtype=np.uint8).reshape(RUN_MAX, self._packet_size)
+        self._expected = np.empty((RUN_MAX, HEADER_SIZE), dtype=np.uint8)
+        self._steps = np.arange(RUN_MAX, dtype=np.uint32)
+        self._run_words = (np.frombuffer(self._run_buffer, dtype="<u4").reshape(RUN_MAX, self._packet_size // 4)
+                           if self._packet_size % 4 == 0 else None)
         self._events: deque[FrameReady] = deque()
         self.stats = ReceiverStats()
 
@@ -151,15 +166,116 @@ class Reassembler:
 
     def receive_segments(self, buffer: Buffer, segment_size: int, now_ns: int) -> None:
         """A GRO read: datagrams of ``segment_size`` bytes back to back (the last may be
-        shorter). The same as receive_datagram for each, in order."""
+        shorter). The same as receive_datagram for each, in order, only faster.
+
+        A host sends a frame's datagrams back to back, so a read holds runs of
+        consecutive seqs: each run is opened by one call into a scratch buffer, and
+        its decrypted headers are compared, all at once, with the headers that must
+        follow the first (stream_seq and shard_index one up each time, nothing else
+        different but the informational flags). A run of data shards goes into the
+        frame with one copy; a run after its block or frame is done is counted as the
+        rules count it. Everything else (a frame's or block's first packet, recovery
+        shards still needed, replays, anything unexpected) takes the rules one packet
+        at a time, from the plaintext already opened.
+        """
         view = memoryview(buffer)
         total = len(view)
         if total == 0:
             return
         if segment_size <= 0:
             segment_size = total
-        for pos in range(0, total, segment_size):
-            self.receive_datagram(view[pos : pos + segment_size], now_ns)
+        whole = (total // segment_size) * segment_size
+        if self._opener is None or segment_size != self._datagram_size or whole < 2 * segment_size:
+            whole = 0
+        pos = 0
+        while pos < whole:
+            count = min(RUN_MAX, (whole - pos) // segment_size)
+            pos += self._open_run(view[pos : pos + count * segment_size], count, now_ns) * segment_size
+        for tail in range(pos, total, segment_size):
+            self.receive_datagram(view[tail : tail + segment_size], now_ns)
+
+    def _open_run(self, view: memoryview, count: int, now_ns: int) -> int:
+        """Open up to ``count`` datagrams whose seqs follow the first's; how many it took."""
+        assert self._opener is not None
+        st, size, psize = self.stats, self._datagram_size, self._packet_size
+        first_seq = int.from_bytes(view[:8], "big")
+        status = self._opener.open_run(view, size, first_seq, self._run_view[: count * psize])
+        stop = status.find(OTHER)
+        if stop < 0:
+            stop = count
+        st.datagrams += stop
+        st.datagram_bytes += stop * size
+        j = 0
+        while j < stop:
+            if status[j] == FORGED:
+                st.unauthentic += 1
+                j += 1
+                continue
+            opened = status.find(FORGED, j, stop)
+            taken = self._run(j, (stop if opened < 0 else opened) - j, first_seq + j, now_ns)
+            if taken == 0:
+                st.packets_received += 1
+                st.bytes_received += psize
+                self._receive_packet(self._run_view[j * psize : (j + 1) * psize], first_seq + j, now_ns)
+                taken = 1
+            j += taken
+        return stop
+
+    def _run(self, j: int, avail: int, seq: int, now_ns: int) -> int:
+        """Take packets j.. of the run buffer (``avail`` authentic ones from there) if they
+        are shards of one block that the rules treat alike; how many it took (0: none)."""
+        if avail < 2 or seq <= self._replay.top:
+            return 0  # a lone packet, or seqs the replay window must judge one by one
+        packets, p, d = self._run_packets, self._p, self._d
+        (_, index, _, frame_bytes, _, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = HEADER.unpack_from(
+            self._run_buffer, j * self._packet_size)
+        total = max(1, -(-frame_bytes // p))
+        if (
+            magic != MAGIC or shard_bytes != p or not 1 <= k <= d or k + m > self._max_total or i >= k + m
+            or not 1 <= blocks <= self._max_blocks or b >= blocks or frame_bytes > self._max_frame
+            or blocks != -(-total // d) or k != min(d, total - b * d)
+            or self._newest is None or _newer(index, self._newest)
+        ):
+            return 0
+        # How many of the packets carry exactly the headers that follow this one's.
+        run = self._following(j, min(avail, k + m - i))
+        st = self.stats
+        if ((self._newest - index) & _WRAP) > WINDOW_FRAMES or index in self._emitted:
+            st.packets_received += run
+            st.bytes_received += run * self._packet_size
+            st.packets_dropped += run
+            st.run_packets += run
+            return run
+        frame = self._frames.get(index)
+        if frame is None or frame.block_count != blocks or frame.frame_bytes != frame_bytes:
+            return 0
+        block = frame.blocks[b]
+        if block is None or block.m != m:
+            return 0
+        if not block.done:
+            # The block completes at the run's end at the latest: after it, M3's rules ignore.
+            run = min(run, k - block.received, k - i if i < k else run)
+            held = block.present.find(1, i, i + run)
+            if held >= 0:
+                run = held - i
+            if run < 1:
+                return 0
+            if i < k:
+                dest = np.frombuffer(frame.buf, dtype=np.uint8, count=run * p, offset=(b * d + i) * p)
+                dest.reshape(run, p)[:] = packets[j : j + run, HEADER_SIZE:]
+                del dest  # no export of the frame's buffer may outlive this: it is trimmed on emission
+            else:  # recovery shards the block needs: kept until it can be rebuilt
+                for t in range(run):
+                    block.recovery[i + t] = packets[j + t, HEADER_SIZE:].tobytes()
+            block.present[i : i + run] = b"\x01" * run
+            block.received += run
+        self._replay.accept_run(seq, run)
+        st.packets_received += run
+        st.bytes_received += run * self._packet_size
+        st.run_packets += run
+        if not block.done and block.received >= k:
+            self._finish_block(index, frame, b, block, now_ns)
+        return run
 
     def receive_datagram(self, data: Buffer, now_ns: int) -> None:
         st = self.stats
@@ -245,6 +361,29 @@ class Reassembler:
             block.recovery[i] = bytes(shard)
         if block.received >= k:
             self._finish_block(index, frame, b, block, now_ns)
+
+    def _following(self, j: int, count: int) -> int:
+        """How many of the ``count`` packets from j of the run buffer carry the headers
+        that follow packet j's in its block: stream_seq and shard_index one up each
+        time, nothing else different but the informational flags byte."""
+        words = self._run_words
+        if words is None:  # packets not 4-byte aligned: compare bytes
+            expected = self._expected[:count]
+            packets = self._run_packets
+            write_headers(expected, packets[j, :HEADER_SIZE].tobytes(),
+                          int.from_bytes(packets[j, 12:16], "little"), int.from_bytes(packets[j, 32:34], "little"))
+            same = (packets[j : j + count, :FLAGS_OFFSET] == expected[:, :FLAGS_OFFSET]).all(axis=1)
+        else:
+            # The header as ten little-endian u32 words: 3 is stream_seq, 8 is shard_index
+            # (low half) and shard_bytes, 9 ends with the flags byte.
+            rows = words[j : j + count, :10]
+            diff = rows - rows[0]
+            steps = self._steps[:count]
+            diff[:, 3] -= steps
+            diff[:, 8] -= steps
+            diff[:, 9] = (rows[:, 9] ^ rows[0, 9]) & 0x00FFFFFF
+            same = ~diff.any(axis=1)
+        return count if same.all() else int(same.argmin())
 
     # -- internals -----------------------------------------------------------
 
