@@ -23,7 +23,7 @@ def main() -> int:
     xvfb_display.__wrapped__()
     os.environ.setdefault("PYOPENGL_PLATFORM", "glx")
     from hosts import start_host
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QEvent, QSettings
     from PySide6.QtWidgets import QApplication
 
     from lumen_client.app.keyring_store import KeyringTrustStore
@@ -66,9 +66,16 @@ def main() -> int:
     pump(1.0)
     window.close()
     host.stop()
-    print("saved", HERE / "images" / "main-window.png", HERE / "images" / "stream-overlay.png")
+    # Qt objects go now, in Qt's order (as lumen_client.app.main does), not in whatever
+    # order the interpreter's teardown would collect them: that crashes inside PySide.
+    window.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    print("saved", HERE / "images" / "main-window.png", HERE / "images" / "stream-overlay.png", flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Leave without the interpreter's teardown: after the frame grabs above, PySide's
+    # collection of the images at exit aborts ("bool_dealloc"), although everything is
+    # saved. The client itself (no grabs) exits cleanly; this is the tool's own path.
+    os._exit(main())

@@ -429,6 +429,13 @@ class StreamSession:
         }
 
     @property
+    def codec(self) -> str | None:
+        """The codec being decoded: negotiated, or read from the bitstream (base mode)."""
+        if self._decoder is not None and self._decoder.codec is not None:
+            return self._decoder.codec
+        return self.core.codec if self.core is not None else None
+
+    @property
     def decoder_backend(self) -> str:
         return self._decoder.backend if self._decoder else "-"
 

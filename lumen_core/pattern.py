@@ -3,8 +3,8 @@
 Frames are YUV 4:2:0 (BT.709 limited range, as the encoder is told). From the top:
 
 - the **band**: rows of 16 x 16 cells (width // 16 to a row) carrying 96 bits, most
-  significant first, row by row: u32 frame number then u64 capture time (host
-  monotonic ns). A cell is
+  significant first, row by row: u32 frame number then u64 capture time (the frame's
+  pts: the host's wall clock, UNIX-epoch ns). A cell is
   white (Y 235) for 1 and black (Y 16) for 0; 16-pixel cells survive any sane bitrate.
 - **colour bars**: eight bars of 75% colour (white, yellow, cyan, green, magenta, red,
   blue, black) from the band down to three quarters of the height;
@@ -109,7 +109,7 @@ class PatternSource:
 
 
 def read_band(luma: np.ndarray) -> tuple[int, int]:
-    """(frame number, capture ns) from a decoded picture's luma plane (rows x columns)."""
+    """(frame number, pts ns) from a decoded picture's luma plane (rows x columns)."""
     per_row = bits_per_row(luma.shape[1])
     bits = 0
     for i in range(BAND_BITS):

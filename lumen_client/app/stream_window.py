@@ -141,7 +141,7 @@ class StreamWindow(QWidget):
         audio = self.connection.audio
         mode = session.mode or "?"
         lines = [
-            f"{config.get('width', '?')}x{config.get('height', '?')} {config.get('codec', '')}  "
+            f"{config.get('width', '?')}x{config.get('height', '?')} {session.codec or 'codec not known yet'}  "
             f"decoder: {session.decoder_backend}",
             f"lumen/1 {mode} mode" + (" (lumen M3 host: no keyframe requests, no RTT)" if mode == "base" else ""),
             f"fps  received {rates['frames_received']:5.1f}  decoded {rates['frames_decoded']:5.1f}  "
