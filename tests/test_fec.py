@@ -82,6 +82,13 @@ def _rebuilds(engine, k: int, m: int, data: np.ndarray, lost: list[int]) -> None
     assert missing == sorted(i for i in lost if i < k)
     if missing:
         assert (rebuilt == data[missing]).all()
+    # The receiver's form: the frame's rows, garbage where shards are missing, rebuilt in place.
+    rows = data.copy()
+    rows[missing] = 0xA5
+    have = bytes(i not in lost for i in range(k + m))
+    recovery = {i: b for i, b in present.items() if i >= k}
+    assert engine.rebuild(k, m, rows, have, recovery) == len(missing)
+    assert (rows == data).all()
 
 
 @pytest.mark.parametrize("engine", GF8_ENGINES, ids=lambda e: e.name)
@@ -93,6 +100,8 @@ def test_gf8_any_k_shards_rebuild_and_k_minus_1_do_not(engine, blk, data) -> Non
     _rebuilds(engine, k, m, shards, lost)
     with pytest.raises(FecError):
         engine.recover(k, m, {i: shards[i].tobytes() for i in range(k - 1)})
+    with pytest.raises(FecError):
+        engine.rebuild(k, m, shards.copy(), bytes(i < k - 1 for i in range(k + m)), {})
 
 
 @needs_leopard
@@ -105,6 +114,8 @@ def test_gf16_any_k_shards_rebuild_and_k_minus_1_do_not(blk, data) -> None:  # t
     _rebuilds(engine, k, m, shards, lost)
     with pytest.raises(FecError):
         engine.recover(k, m, {i: shards[i].tobytes() for i in range(k - 1)})
+    with pytest.raises(FecError):
+        engine.rebuild(k, m, shards.copy(), bytes(i < k - 1 for i in range(k + m)), {})
 
 
 def test_bad_shapes_are_refused() -> None:
@@ -133,3 +144,7 @@ def test_without_the_leopard_binding_only_complete_blocks_are_taken() -> None:
         engine.recover(3, 1, {0: data[0], 1: data[1], 3: b"\x00" * 4})
     with pytest.raises(FecError, match="reed-solomon-leopard"):
         engine.encode_into(np.zeros((4, 4), dtype=np.uint8), 3)
+    rows = np.zeros((3, 4), dtype=np.uint8)
+    assert engine.rebuild(3, 1, rows, b"\x01\x01\x01\x00", {}) == 0
+    with pytest.raises(FecError, match="reed-solomon-leopard"):
+        engine.rebuild(3, 1, rows, b"\x01\x00\x01\x01", {3: bytes(4)})

@@ -7,12 +7,13 @@ import os
 import random
 from dataclasses import asdict
 
+import numpy as np
 import pytest
 from fuzzing import fuzz_settings, mutated
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lumen_core.video import Packetizer, Reassembler, VideoConfig
+from lumen_core.video import PacketHeader, Packetizer, Reassembler, VideoConfig
 from lumen_core.video.crypto import (
     CLIENT,
     FORGED,
@@ -26,6 +27,7 @@ from lumen_core.video.crypto import (
     Sealer,
     native_available,
 )
+from lumen_core.video.header import FLAGS_OFFSET, HEADER_SIZE, write_headers
 
 KEY = bytes(range(16))
 SALT = b"lmn1"
@@ -257,3 +259,32 @@ def test_mutated_batches_are_counted_and_never_forge_a_frame(batches: list[bytes
     st_ = r.stats
     assert st_.packets_received + st_.unauthentic + st_.oversize == st_.datagrams
     assert all(len(e.data) in (10, 3000, 12_000) for e in iter(r.next_event, None))
+
+
+def _numpy_run_length(buf: bytes, size: int, count: int) -> int:
+    rows = np.frombuffer(buf, dtype=np.uint8, count=count * size).reshape(count, size)
+    expected = np.empty((count, HEADER_SIZE), dtype=np.uint8)
+    write_headers(expected, rows[0, :HEADER_SIZE].tobytes(), int.from_bytes(rows[0, 12:16], "little"),
+                  int.from_bytes(rows[0, 32:34], "little"))
+    same = (rows[:, :FLAGS_OFFSET] == expected[:, :FLAGS_OFFSET]).all(axis=1)
+    return count if same.all() else int(same.argmin())
+
+
+@needs_native
+@settings(max_examples=300, deadline=None)
+@given(count=st.integers(1, 64), seq=st.integers(0, 2**32 - 1), shard=st.integers(0, 65535 - 64),
+       poke=st.lists(st.tuples(st.integers(0, 63), st.integers(0, 39), st.integers(1, 255)), max_size=3),
+       size=st.sampled_from([40, 41, 1240]))
+def test_the_c_run_check_agrees_with_numpy(count: int, seq: int, shard: int, poke: list[tuple[int, int, int]],
+                                           size: int) -> None:
+    from lumen_core.video._gcm import run_length
+
+    template = PacketHeader(pts_ns=7, frame_index=3, stream_seq=seq, frame_bytes=1000, user_flags=1, block_index=0,
+                            block_count=1, data_shards=60, recovery_shards=4, shard_index=shard,
+                            shard_bytes=1200).encode()
+    rows = np.zeros((count, size), dtype=np.uint8)
+    write_headers(rows, template, seq, shard)
+    for row, byte, xor in poke:  # a header that differs somewhere (flags byte 39 allowed)
+        rows[row % count, byte] ^= xor
+    buf = rows.tobytes()
+    assert run_length(buf, size, count) == _numpy_run_length(buf, size, count)

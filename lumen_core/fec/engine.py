@@ -13,6 +13,12 @@ recovery rows are overwritten with the encoding of the data rows.
 recovery) to that shard's bytes (any buffer), at least k of them, all the same length.
 Returns the data indices that were missing and their rebuilt rows, in that order.
 Raises FecError for fewer than k shards or a shape the scheme cannot code.
+
+``rebuild(k, m, rows, have, recovery)``: the receiver's form of recover, in place.
+``rows`` is a k-row uint8 array (the block's data shards where they sit in the frame);
+``have`` flags, per wire index 0..k+m-1, which shards arrived (non-zero); ``recovery``
+maps the recovery indices that arrived to their bytes. The missing data rows are
+written into ``rows``; returns how many. FecError as for recover.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ class FecEngine(Protocol):
     def encode_into(self, shards: np.ndarray, k: int) -> None: ...
 
     def recover(self, k: int, m: int, present: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]: ...
+
+    def rebuild(self, k: int, m: int, rows: np.ndarray, have: Buffer, recovery: Mapping[int, bytes]) -> int: ...
 
 
 def parity_count(k: int, percent: int) -> int:
@@ -138,6 +146,27 @@ class Gf8Engine:
         survivors = np.stack([np.frombuffer(present[i], dtype=np.uint8) for i in rows])
         missing, decode = decode_matrix(self._matrix(k, m), k, rows, self._invert, self._multiply)
         return missing, self._multiply(decode, survivors)
+
+    def rebuild(self, k: int, m: int, rows: np.ndarray, have: Buffer, recovery: Mapping[int, bytes]) -> int:
+        gf8.check_shape(k, m)
+        flags = np.frombuffer(have, dtype=np.uint8, count=k + m)
+        data = np.flatnonzero(flags[:k])
+        missing = np.flatnonzero(flags[:k] == 0)
+        if missing.size == 0:
+            return 0
+        extra = sorted(i for i in recovery if k <= i < k + m and flags[i])[: missing.size]
+        if len(extra) < missing.size:
+            raise FecError(f"{data.size + len(extra)} shards cannot rebuild a block of {k}")
+        order = [*data.tolist(), *extra]  # as pick_survivors orders them: data first
+        _, decode = decode_matrix(self._matrix(k, m), k, order, self._invert, self._multiply)
+        self._rebuild_rows(decode, rows, data, [recovery[i] for i in extra], missing)
+        return int(missing.size)
+
+    def _rebuild_rows(self, decode: np.ndarray, rows: np.ndarray, data: np.ndarray, extra: list[bytes],
+                      missing: np.ndarray) -> None:
+        """rows[missing] = decode x (rows[data] then the extra shards), in that order."""
+        survivors = np.concatenate([rows[data], np.stack([np.frombuffer(b, dtype=np.uint8) for b in extra])])
+        rows[missing] = self._multiply(decode, survivors)
 
 
 class NumpyEngine(Gf8Engine):

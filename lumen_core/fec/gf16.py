@@ -73,6 +73,24 @@ class LeopardEngine:
         return missing, np.stack([np.frombuffer(restored[i], dtype=np.uint8) for i in missing])
 
 
+    def rebuild(self, k: int, m: int, rows: np.ndarray, have: Buffer, recovery: Mapping[int, bytes]) -> int:
+        flags = memoryview(have)[: k + m]
+        missing = [i for i in range(k) if not flags[i]]
+        if not missing:
+            return 0
+        originals = {i: rows[i].tobytes() for i in range(k) if flags[i]}
+        arrived = {i - k: b for i, b in recovery.items() if k <= i < k + m and flags[i]}
+        if len(originals) + len(arrived) < k:
+            raise FecError(f"{len(originals) + len(arrived)} shards cannot rebuild a block of {k}")
+        try:
+            restored = self._rs.decode(k, m, originals, arrived)
+        except ValueError as exc:
+            raise FecError(f"GF(2^16) cannot decode k={k} m={m}: {exc}") from None
+        for i in missing:
+            rows[i] = np.frombuffer(restored[i], dtype=np.uint8)
+        return len(missing)
+
+
 class UnavailableGf16Engine:
     """Stands in where the binding is missing: a block whose data shards all arrived
     needs no arithmetic, so reception still works on a clean network."""
@@ -92,6 +110,11 @@ class UnavailableGf16Engine:
         if missing:
             raise FecError(MISSING_BINDING)
         return [], np.zeros((0, 0), dtype=np.uint8)
+
+    def rebuild(self, k: int, m: int, rows: np.ndarray, have: Buffer, recovery: Mapping[int, bytes]) -> int:
+        if any(not flag for flag in memoryview(have)[:k]):
+            raise FecError(MISSING_BINDING)
+        return 0
 
 
 def leopard_engine() -> LeopardEngine | UnavailableGf16Engine:

@@ -91,6 +91,19 @@ class IsalEngine(Gf8Engine):
         self._run(_u8(tables), np.ascontiguousarray(rows), out)
         return out
 
+    def _rebuild_rows(self, decode: np.ndarray, rows: np.ndarray, data: np.ndarray, extra: list[bytes],
+                      missing: np.ndarray) -> None:
+        # ISA-L takes a pointer per row: the survivors are read where they are (the frame's
+        # rows, the recovery shards' bytes) and the rebuilt rows written into the frame.
+        base, stride = rows.__array_interface__["data"][0], rows.strides[0]
+        sources = (ctypes.c_void_p * (data.size + len(extra)))()
+        sources[: data.size] = (base + stride * data).tolist()
+        keep = [ctypes.c_char_p(b) for b in extra]  # alive until the call returns
+        sources[data.size :] = [ctypes.cast(b, ctypes.c_void_p).value for b in keep]
+        targets = (ctypes.c_void_p * missing.size)(*(base + stride * missing).tolist())
+        tables = self._tables(decode)
+        self._lib.ec_encode_data(rows.shape[1], decode.shape[1], missing.size, _u8(tables), sources, targets)
+
     def _encoder(self, k: int, m: int) -> ctypes._Pointer:  # type: ignore[type-arg]
         """The encode tables of a shape, built once and reused for every block of it."""
         cached = self._encode_tables.get((k, m))

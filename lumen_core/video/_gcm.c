@@ -271,6 +271,52 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(run_length_doc,
+"run_length(packets, packet_size, count) -> int\n--\n\n"
+"How many of the first count packets laid back to back in packets (packet_size bytes\n"
+"each, a 40-byte video header first) carry the headers that follow the first one's in\n"
+"its block: identical but for stream_seq (u32 LE at 12) and shard_index (u16 LE at\n"
+"32), each one up from packet to packet, and the informational flags byte (39).\n"
+"The receive path's other per-packet loop, next to opening the packets.");
+
+static uint32_t u32_at(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static PyObject *run_length(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t size, count;
+    if (!check_nargs("run_length", nargs, 3) || !as_size(args[1], &size) || !as_size(args[2], &count))
+        return NULL;
+    Py_buffer packets;
+    if (PyObject_GetBuffer(args[0], &packets, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    if (size < 40 || count < 0 || count * size > packets.len) {
+        PyErr_SetString(PyExc_ValueError, "packets hold fewer than count packets of at least 40 bytes");
+        goto done;
+    }
+    const unsigned char *first = packets.buf;
+    uint32_t seq = count ? u32_at(first + 12) : 0;
+    unsigned shard = count ? (unsigned)first[32] | (unsigned)first[33] << 8 : 0;
+    Py_ssize_t n = count ? 1 : 0;
+    for (; n < count; n++) {
+        const unsigned char *h = first + n * size;
+        unsigned index = (unsigned)h[32] | (unsigned)h[33] << 8;
+        if (memcmp(h, first, 12) != 0 || memcmp(h + 16, first + 16, 16) != 0 || memcmp(h + 34, first + 34, 5) != 0
+            || u32_at(h + 12) != (uint32_t)(seq + (uint32_t)n) || index != shard + (unsigned)n)
+            break;
+    }
+    result = PyLong_FromSsize_t(n);
+done:
+    PyBuffer_Release(&packets);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"run_length", (PyCFunction)(void (*)(void))run_length, METH_FASTCALL, run_length_doc},
+    {NULL, NULL, 0, NULL},
+};
+
 static int AesGcm_init(AesGcm *self, PyObject *args, PyObject *kwargs) {
     Py_buffer key, seal_salt, open_salt;
     if (kwargs != NULL && PyDict_Size(kwargs)) {
@@ -362,6 +408,7 @@ static struct PyModuleDef module_def = {
     .m_name = "lumen_core.video._gcm",
     .m_doc = "AES-128-GCM with a reused keyed context, for the video plane's datagrams.",
     .m_size = 0,
+    .m_methods = module_methods,
     .m_slots = module_slots,
 };
 

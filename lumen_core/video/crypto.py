@@ -37,8 +37,10 @@ from ..errors import ProtocolError
 
 try:
     from ._gcm import AesGcm as _NativeAesGcm
+    from ._gcm import run_length as native_run_length
 except ImportError:  # installed without a C compiler: cryptography does the same work
     _NativeAesGcm = None
+    native_run_length = None
 
 # What the AEAD reads from (collections.abc.Buffer is 3.12+).
 Buffer = bytes | bytearray | memoryview

@@ -45,7 +45,18 @@ import numpy as np
 from ..errors import FecError
 from ..fec import FecEngine, engine_for
 from .config import MAX_DATAGRAM, VideoConfig
-from .crypto import CLIENT, FORGED, OTHER, OVERHEAD, AuthError, Buffer, Opener, ReplayWindow
+from .crypto import (
+    CLIENT,
+    FORGED,
+    NATIVE_NAME,
+    OTHER,
+    OVERHEAD,
+    AuthError,
+    Buffer,
+    Opener,
+    ReplayWindow,
+    native_run_length,
+)
 from .header import FLAGS_OFFSET, HEADER, HEADER_SIZE, MAGIC, USER_SOF, write_headers
 
 # M3's reorder window: frames this far behind the newest are given up.
@@ -126,6 +137,8 @@ class Reassembler:
         self.config = config.validate()
         self._engine = engine or engine_for(config.scheme)
         self._opener = Opener(config.key, config.salt, CLIENT, native=native_aead) if config.encrypt else None
+        # The C module checks runs of headers too, when it is used for the AEAD.
+        self._native_runs = self._opener is not None and self._opener.name == NATIVE_NAME
         self._replay = ReplayWindow()
         p = config.shard_payload
         self._p = p
@@ -366,6 +379,9 @@ class Reassembler:
         """How many of the ``count`` packets from j of the run buffer carry the headers
         that follow packet j's in its block: stream_seq and shard_index one up each
         time, nothing else different but the informational flags byte."""
+        if native_run_length is not None and self._native_runs:
+            size = self._packet_size
+            return int(native_run_length(self._run_view[j * size : (j + count) * size], size, count))
         words = self._run_words
         if words is None:  # packets not 4-byte aligned: compare bytes
             expected = self._expected[:count]
@@ -406,22 +422,13 @@ class Reassembler:
     def _rebuild(self, frame: _Frame, b: int, block: _Block) -> bool:
         """Write the block's missing data shards into the frame; False if FEC cannot."""
         k, p = block.k, self._p
-        base = b * self._d * p
-        with memoryview(frame.buf) as view:
-            present: dict[int, Buffer] = {
-                i: view[base + i * p : base + (i + 1) * p] for i in range(k) if block.present[i]
-            }
-            present.update(block.recovery)
-            try:
-                rebuilt_rows, rebuilt = self._engine.recover(k, block.m, present)
-            except FecError:
-                return False
-            finally:
-                for shard in present.values():
-                    if isinstance(shard, memoryview):
-                        shard.release()
-            for n, i in enumerate(rebuilt_rows):
-                view[base + i * p : base + (i + 1) * p] = rebuilt[n].tobytes()
+        rows = np.frombuffer(frame.buf, dtype=np.uint8, count=k * p, offset=b * self._d * p).reshape(k, p)
+        try:
+            self._engine.rebuild(k, block.m, rows, block.present, block.recovery)
+        except FecError:
+            return False
+        finally:
+            del rows  # no export of the frame's buffer may outlive this: it is trimmed on emission
         return True
 
     def _emit(self, index: int, frame: _Frame, now_ns: int) -> None:
