@@ -19,6 +19,7 @@ import time
 from lumen_core.datagrams import PadAxis, PadButton, PadSnapshot, parse_datagram
 from lumen_core.gamepad import AXIS_NAMES, BUTTON_NAMES, PadState, button_names
 from lumen_core.pad_sender import PadSender
+from lumen_core.trust import format_fingerprint
 
 
 def list_controllers() -> list[tuple[int, str, str]]:
@@ -112,8 +113,12 @@ def _watch(host: str | None, pin: str | None, out) -> int:  # type: ignore[no-un
 
         session.set_rumble_handler(rumble)
     poller.start()
+    announced = False
     try:
         while True:
+            if session is not None and not announced and session.streaming:
+                announced = True
+                print(f"host session: streaming in {session.mode} mode", file=out, flush=True)
             ready, _, _ = select.select([sys.stdin], [], [], 0.2)
             if not ready:
                 continue
@@ -141,8 +146,14 @@ def _start_host_session(address: str, pin: str | None, out):  # type: ignore[no-
     from .trust_store import TrustStore
 
     host, port = parse_address(address)
+    def first_use(fingerprint: str) -> bool:
+        # As the headless client does: pinned from now on, and said where it can be checked.
+        print(f"host session: trusting {host}:{port} on first use; its fingerprint is "
+              f"{format_fingerprint(fingerprint)}", file=out, flush=True)
+        return True
+
     session = StreamSession(StreamOptions(host=host, port=port, pin=pin, width=640, height=360, fps=30),
-                            TrustStore(), lambda fp: True)
+                            TrustStore(), first_use)
 
     def run() -> None:
         try:
