@@ -113,7 +113,9 @@ class InputSink(Protocol):
 
     def apply(self, event: InputEvent) -> None: ...
 
-    def release_all(self) -> None: ...
+    def release_all(self) -> int:
+        """Let go of every key and button held; how many there were."""
+        ...
 
     def close(self) -> None: ...
 
@@ -131,9 +133,11 @@ class LoggingInputSink:
         for write in self.translator.translate(event):
             log.debug("input %s type %d code %d value %d", *write)
 
-    def release_all(self) -> None:
-        for write in self.translator.release_all():
+    def release_all(self) -> int:
+        writes = self.translator.release_all()
+        for write in writes:
             log.debug("release %s type %d code %d value %d", *write)
+        return len(writes)
 
     def close(self) -> None:
         self.release_all()
@@ -181,8 +185,10 @@ class UinputInputSink:
     def apply(self, event: InputEvent) -> None:
         self._write(self.translator.translate(event))
 
-    def release_all(self) -> None:
-        self._write(self.translator.release_all())
+    def release_all(self) -> int:
+        writes = self.translator.release_all()
+        self._write(writes)
+        return len(writes)
 
     def close(self) -> None:
         self.release_all()

@@ -75,6 +75,7 @@ class HostConnection(SessionProtocol):
         self.started = time.monotonic()
         self.streaming_since: float | None = None
         self.end_reason = ""
+        self.input_released = 0  # keys and mouse buttons let go of when the session ended
         self.drive()  # arms the handshake deadline (nothing to send yet)
 
     @property
@@ -250,7 +251,9 @@ class HostConnection(SessionProtocol):
         if self._video_socket is not None:
             self._video_socket.close()
         host = self._host
-        host.input_sink.release_all()
+        self.input_released = host.input_sink.release_all()
+        if self.input_released:
+            log.info("released %d keys and mouse buttons that %s still held", self.input_released, self.client_name)
         for pad in self.core.pads.pads():
             host.pad_sink.remove(pad)
         if self._holding_slot:
@@ -287,6 +290,7 @@ class HostConnection(SessionProtocol):
             "rumble_messages": core.rumble_sent,
             "input": {"keys": core.input_counts["keys"], "mouse": core.input_counts["mouse"],
                       "pad": core.input_counts["pad"]},
+            "input_released": self.input_released,
             "pads": {str(pad): asdict(state) for pad, state in core.pads.pads().items()},
             "datagrams_malformed": core.datagrams_malformed,
             "datagrams_unknown": core.datagrams_unknown,
