@@ -27,7 +27,7 @@ from lumen_core.video.crypto import (
     Sealer,
     native_available,
 )
-from lumen_core.video.header import FLAGS_OFFSET, HEADER_SIZE, write_headers
+from lumen_core.video.header import FLAGS_OFFSET, HEADER_SIZE, build_packets, write_headers
 
 KEY = bytes(range(16))
 SALT = b"lmn1"
@@ -56,6 +56,47 @@ def test_both_aead_implementations_put_the_same_bytes_on_the_wire() -> None:
         a = native.packetize(au, pts_ns=size, user_flags=5)
         b = fallback.packetize(au, pts_ns=size, user_flags=5)
         assert [blk.buffer for blk in a] == [blk.buffer for blk in b]
+
+
+@needs_native
+@settings(max_examples=80, deadline=None)
+@given(count=st.integers(1, 70), shard=st.sampled_from([2, 16, 1200, 1984]), short=st.integers(0, 3000),
+       stream_seq=st.sampled_from([0, 7, 2**32 - 3, 2**40]), first_shard=st.integers(0, 200),
+       first_flags=st.integers(0, 255), last_flags=st.integers(0, 255), first_seq=st.integers(0, 2**48))
+def test_seal_packets_in_c_is_the_python_construction(count: int, shard: int, short: int, stream_seq: int,
+                                                       first_shard: int, first_flags: int, last_flags: int,
+                                                       first_seq: int) -> None:
+    template = os.urandom(HEADER_SIZE)
+    shards = os.urandom(max(0, count * shard - short))  # the last shards may be short or absent: zero-padded
+    dgram = SEQ_SIZE + HEADER_SIZE + shard + TAG_SIZE
+    out = []
+    for native in (True, False):
+        buf = bytearray(dgram * count)
+        Sealer(KEY, SALT, HOST, native=native).seal_packets(buf, dgram, template, stream_seq, first_shard,
+                                                            first_flags, last_flags, shards, first_seq)
+        out.append(buf)
+    assert out[0] == out[1]
+    opener = Opener(KEY, SALT, CLIENT)
+    packets = [opener.open(bytes(out[0][i * dgram : (i + 1) * dgram]))[1] for i in range(count)]
+    expected = build_packets(template, stream_seq, first_shard, first_flags, last_flags, shards, count, shard)
+    assert b"".join(p for p in packets if p is not None) == expected.tobytes()
+    assert expected[0, FLAGS_OFFSET] & first_flags == first_flags
+    assert int.from_bytes(expected[-1, 12:16], "little") == (stream_seq + count - 1) % 2**32
+
+
+@needs_native
+def test_seal_packets_refuses_what_does_not_add_up() -> None:
+    from lumen_core.video._gcm import AesGcm
+
+    aead, dgram = AesGcm(KEY, b"salt", b"tlas"), SEQ_SIZE + HEADER_SIZE + 16 + TAG_SIZE
+    good = (bytearray(2 * dgram), dgram, bytes(HEADER_SIZE), 0, 0, 0, 0, bytes(32), 0)
+    aead.seal_packets(*good)
+    for at, bad in ((1, SEQ_SIZE + HEADER_SIZE + TAG_SIZE), (2, bytes(39)), (4, 65535), (5, 256), (6, -1),
+                    (7, bytes(33)), (0, bytearray(dgram + 1))):
+        with pytest.raises(ValueError):
+            aead.seal_packets(*good[:at], bad, *good[at + 1 :])
+    with pytest.raises(OverflowError):
+        aead.seal_packets(*good[:8], 2**64 - 1)
 
 
 @needs_native

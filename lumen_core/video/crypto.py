@@ -34,6 +34,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import ProtocolError
+from .header import HEADER_SIZE, build_packets
 
 try:
     from ._gcm import AesGcm as _NativeAesGcm
@@ -156,6 +157,24 @@ class Sealer(_Aead):
             body = off + SEQ_SIZE
             encrypt_into(nonce_for(salt, first_seq + i), src[i * size : (i + 1) * size], out[off:body],
                          out[body : off + datagram_size])
+
+
+    def seal_packets(self, buf: bytearray, datagram_size: int, template: bytes, first_stream_seq: int,
+                     first_shard: int, first_flags: int, last_flags: int, shards: Buffer, first_seq: int) -> None:
+        """The datagrams of one block's packets (header.build_packets says which) into
+        ``buf``, seq prefixes included: with the C module, one call that builds each
+        header and seals it with its shard, straight from ``shards``."""
+        if self._native is not None:
+            self._native.seal_packets(buf, datagram_size, template, first_stream_seq, first_shard, first_flags,
+                                      last_flags, shards, first_seq)
+            return
+        count = len(buf) // datagram_size
+        packets = build_packets(template, first_stream_seq, first_shard, first_flags, last_flags, shards, count,
+                                datagram_size - OVERHEAD - HEADER_SIZE)
+        rows = np.frombuffer(buf, dtype=np.uint8).reshape(count, datagram_size)
+        prefixes = np.arange(first_seq, first_seq + count, dtype=">u8").view(np.uint8)
+        rows[:, :SEQ_SIZE] = prefixes.reshape(count, SEQ_SIZE)
+        self.seal_many(buf, datagram_size, packets.reshape(-1), first_seq)
 
 
 class Opener(_Aead):

@@ -99,3 +99,28 @@ def write_headers(rows: np.ndarray, template: bytes, first_stream_seq: int, firs
     rows[:, STREAM_SEQ_OFFSET : STREAM_SEQ_OFFSET + 4] = seqs.astype("<u4").view(np.uint8).reshape(count, 4)
     shards = np.arange(first_shard, first_shard + count, dtype="<u2")
     rows[:, SHARD_INDEX_OFFSET : SHARD_INDEX_OFFSET + 2] = shards.view(np.uint8).reshape(count, 2)
+
+
+def build_packets(template: bytes, first_stream_seq: int, first_shard: int, first_flags: int, last_flags: int,
+                  shards: np.ndarray | memoryview | bytes, count: int, shard_size: int) -> np.ndarray:
+    """``count`` packets (rows of header || shard) of one block: headers as write_headers
+    makes them, ``first_flags`` OR'd into the first packet's flags, ``last_flags`` into
+    the last's; shard i is bytes ``[i * shard_size, (i + 1) * shard_size)`` of ``shards``,
+    zero-padded past its end. What the C module's ``seal_packets`` seals in one call."""
+    rows = np.empty((count, HEADER_SIZE + shard_size), dtype=np.uint8)
+    body = np.frombuffer(shards, dtype=np.uint8) if not isinstance(shards, np.ndarray) else shards.reshape(-1)
+    if len(body) > count * shard_size:
+        raise ValueError(f"{len(body)} bytes do not fit {count} shards of {shard_size}")
+    flat = rows[:, HEADER_SIZE:]
+    full = len(body) // shard_size
+    if full:
+        flat[:full] = body[: full * shard_size].reshape(full, shard_size)
+    if full < count:
+        tail = body[full * shard_size :]
+        flat[full, : len(tail)] = tail
+        flat[full, len(tail) :] = 0
+        flat[full + 1 :] = 0
+    write_headers(rows, template, first_stream_seq, first_shard)
+    rows[0, FLAGS_OFFSET] |= first_flags
+    rows[-1, FLAGS_OFFSET] |= last_flags
+    return rows

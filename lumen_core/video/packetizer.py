@@ -22,18 +22,8 @@ import numpy as np
 
 from ..fec import FecEngine, engine_for, parity_count
 from .config import VideoConfig
-from .crypto import HOST, SEQ_SIZE, Sealer
-from .header import (
-    FLAGS_OFFSET,
-    HEADER,
-    HEADER_SIZE,
-    MAGIC,
-    PACKET_EOF,
-    PACKET_PIC,
-    PACKET_SOF,
-    VERSION,
-    write_headers,
-)
+from .crypto import HOST, Sealer
+from .header import HEADER, HEADER_SIZE, MAGIC, PACKET_EOF, PACKET_PIC, PACKET_SOF, VERSION, build_packets
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,44 +114,40 @@ class Packetizer:
         for b in range(blocks):
             k = min(d, total - b * d)
             m = parity_count(k, cfg.percent)
-            first = b * d * p
-            packets = np.empty((k + m, HEADER_SIZE + p), dtype=np.uint8)
-            shards = packets[:, HEADER_SIZE:]
-            # Only the last data shard of a frame can be partial: it is zero-padded.
-            body = source[first : first + k * p]
-            full = len(body) // p
-            if full:
-                shards[:full] = body[: full * p].reshape(full, p)
-            if full < k:
-                tail = body[full * p :]
-                shards[full, : len(tail)] = tail
-                shards[full, len(tail) :] = 0
+            body = source[b * d * p : (b * d + k) * p]  # the last shard may be short: padded
             template = HEADER.pack(pts_ns, index, 0, size, user_flags & 0xFFFFFFFF, b, blocks, k, m, 0, p,
                                    MAGIC, VERSION, cfg.scheme, PACKET_PIC)
-            write_headers(packets, template, self._next_packet, 0)
+            stream = self._next_packet
             self._next_packet += k + m
-            if b == 0:
-                packets[0, FLAGS_OFFSET] |= PACKET_SOF
-            if b == blocks - 1:
-                packets[-1, FLAGS_OFFSET] |= PACKET_EOF
+            last = PACKET_EOF if b == blocks - 1 else 0
             seq = self._sealer.reserve(k + m) if self._sealer is not None else 0
-            yield self._seal(packets[:k], seq)
+            # The data shards go out straight from the access unit; the recovery shards
+            # are computed only after they have left.
+            yield self._packets(template, stream, 0, PACKET_SOF if b == 0 else 0, 0 if m else last, body, k, seq)
             if m:
+                shards = np.empty((k + m, p), dtype=np.uint8)
+                full = len(body) // p
+                shards[:full] = body[: full * p].reshape(full, p)
+                if full < k:
+                    shards[full, : len(body) - full * p] = body[full * p :]
+                    shards[full, len(body) - full * p :] = 0
                 self._engine.encode_into(shards, k)
-                yield self._seal(packets[k:], seq + k)
+                yield self._packets(template, stream + k, k, 0, last, shards[k:], m, seq + k)
 
-    def _seal(self, packets: np.ndarray, first: int) -> SealedBlock:
-        """``packets`` (rows of one array) as datagrams with seqs from ``first``."""
-        count, packet_size = packets.shape
+    def _packets(self, template: bytes, stream_seq: int, first_shard: int, first_flags: int, last_flags: int,
+                 shards: np.ndarray, count: int, first_seq: int) -> SealedBlock:
+        """``count`` packets of one block (header.build_packets), sealed as datagrams with
+        seqs from ``first_seq`` when the session is encrypted."""
+        p = self.config.shard_payload
         st = self.stats
         if self._sealer is None:
-            block = SealedBlock(bytearray(packets.tobytes()), packet_size)
+            rows = build_packets(template, stream_seq, first_shard, first_flags, last_flags, shards, count, p)
+            block = SealedBlock(bytearray(rows.tobytes()), HEADER_SIZE + p)
         else:
             dgram = self.config.datagram_size
             buf = bytearray(dgram * count)
-            rows = np.frombuffer(buf, dtype=np.uint8).reshape(count, dgram)
-            rows[:, :SEQ_SIZE] = np.arange(first, first + count, dtype=">u8").view(np.uint8).reshape(count, SEQ_SIZE)
-            self._sealer.seal_many(buf, dgram, packets.reshape(-1), first)
+            self._sealer.seal_packets(buf, dgram, template, stream_seq, first_shard, first_flags, last_flags,
+                                      shards, first_seq)
             block = SealedBlock(buf, dgram)
         st.datagrams += count
         st.datagram_bytes += len(block.buffer)
