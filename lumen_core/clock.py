@@ -10,7 +10,6 @@ and client share a machine, as M3's latency figures assume.
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from typing import Final
 
@@ -18,30 +17,30 @@ SAMPLES_KEPT: Final = 16
 
 
 class ClockOffset:
-    """Thread-safe: the session adds samples on its thread, decoders read the offset."""
+    """One writer, any readers: the session adds samples on its own thread, and each add
+    publishes the best sample as one immutable tuple, so decoders and the overlay read
+    it from theirs without a lock (an attribute read sees the old tuple or the new one)."""
 
     def __init__(self, seed_ns: int = 0) -> None:
         self._samples: deque[tuple[int, int]] = deque(maxlen=SAMPLES_KEPT)  # (rtt, offset)
         self._seed_ns = seed_ns
-        self._lock = threading.Lock()
+        self._best: tuple[int, int] | None = None
 
     def add(self, sent_ns: int, peer_ns: int, received_ns: int) -> None:
-        rtt = received_ns - sent_ns
-        with self._lock:
-            self._samples.append((rtt, peer_ns - (sent_ns + received_ns) // 2))
+        self._samples.append((received_ns - sent_ns, peer_ns - (sent_ns + received_ns) // 2))
+        self._best = min(self._samples)
 
     @property
     def measured(self) -> bool:
-        with self._lock:
-            return bool(self._samples)
+        return self._best is not None
 
     @property
     def offset_ns(self) -> int:
         """Host clock minus client clock: subtract it from a pts to get client time."""
-        with self._lock:
-            return min(self._samples)[1] if self._samples else self._seed_ns
+        best = self._best
+        return best[1] if best is not None else self._seed_ns
 
     @property
     def rtt_ns(self) -> int | None:
-        with self._lock:
-            return min(self._samples)[0] if self._samples else None
+        best = self._best
+        return best[0] if best is not None else None

@@ -164,3 +164,19 @@ def test_keys_held_at_a_normal_end_are_released(tmp_path: Path) -> None:
     finally:
         host.stop()
     assert served["input"]["keys"] == 1 and served["input_released"] == 1, served
+
+
+@pytest.mark.skipif(not os.access("/dev/uinput", os.W_OK), reason="needs a writable /dev/uinput (none on CI machines)")
+def test_the_uinput_sink_makes_a_keyboard_and_a_mouse_and_lets_go() -> None:
+    import evdev
+    from lumen_host.input import UinputInputSink
+
+    sink = UinputInputSink()
+    try:
+        sink.apply(ev(Kind.KEY_DOWN, 0x41))
+        sink.apply(ev(Kind.MOUSE_BUTTON_DOWN, 1))
+        names = [evdev.InputDevice(path).name for path in evdev.list_devices()]
+        assert "lumen virtual keyboard" in names and "lumen virtual mouse" in names
+        assert sink.release_all() == 2
+    finally:
+        sink.close()

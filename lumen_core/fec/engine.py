@@ -9,16 +9,15 @@ shards, so host and client may use different ones.
 then m rows for the recovery shards, all the same (for GF16: even) length; the
 recovery rows are overwritten with the encoding of the data rows.
 
-``recover(k, m, present)``: ``present`` maps wire shard index (0..k-1 data, k..k+m-1
-recovery) to that shard's bytes (any buffer), at least k of them, all the same length.
-Returns the data indices that were missing and their rebuilt rows, in that order.
-Raises FecError for fewer than k shards or a shape the scheme cannot code.
+``rebuild(k, m, rows, have, recovery)``: the receiver's decode, in place. ``rows`` is a
+k-row uint8 array (the block's data shards where they sit in the frame); ``have``
+flags, per wire index 0..k+m-1 (0..k-1 data, k..k+m-1 recovery), which shards arrived
+(non-zero); ``recovery`` maps the recovery indices that arrived to their bytes. The
+missing data rows are written into ``rows``; returns how many. Raises FecError for
+fewer than k shards or a shape the scheme cannot code.
 
-``rebuild(k, m, rows, have, recovery)``: the receiver's form of recover, in place.
-``rows`` is a k-row uint8 array (the block's data shards where they sit in the frame);
-``have`` flags, per wire index 0..k+m-1, which shards arrived (non-zero); ``recovery``
-maps the recovery indices that arrived to their bytes. The missing data rows are
-written into ``rows``; returns how many. FecError as for recover.
+``recover(engine, k, m, present)`` is the same decode for a caller holding shards by
+index rather than a frame.
 """
 
 from __future__ import annotations
@@ -48,8 +47,6 @@ class FecEngine(Protocol):
 
     def encode_into(self, shards: np.ndarray, k: int) -> None: ...
 
-    def recover(self, k: int, m: int, present: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]: ...
-
     def rebuild(self, k: int, m: int, rows: np.ndarray, have: Buffer, recovery: Mapping[int, bytes]) -> int: ...
 
 
@@ -58,12 +55,20 @@ def parity_count(k: int, percent: int) -> int:
     return (k * percent + 99) // 100
 
 
-def pick_survivors(k: int, m: int, present: Mapping[int, Buffer]) -> list[int]:
-    """The k shard indices to rebuild from: data shards first (they need no arithmetic)."""
-    rows = sorted(i for i in present if 0 <= i < k + m)
-    if len(rows) < k:
-        raise FecError(f"{len(rows)} shards cannot rebuild a block of {k}")
-    return rows[:k]
+def recover(engine: FecEngine, k: int, m: int, present: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]:
+    """The data indices missing from ``present`` (wire index -> shard bytes, all one
+    length) and their rebuilt rows, in that order: ``rebuild`` on rows of its own."""
+    length = len(next(iter(present.values()), b""))
+    rows = np.zeros((max(k, 0), length), dtype=np.uint8)
+    have = bytearray(max(k + m, 0))
+    for i, shard in present.items():
+        if 0 <= i < k:
+            rows[i] = np.frombuffer(shard, dtype=np.uint8)
+        if 0 <= i < k + m:
+            have[i] = 1
+    engine.rebuild(k, m, rows, have, {i: bytes(b) for i, b in present.items() if k <= i < k + m})
+    missing = [i for i in range(k) if not have[i]]
+    return missing, rows[missing] if missing else np.zeros((0, 0), dtype=np.uint8)
 
 
 MatrixOp = Callable[[np.ndarray], np.ndarray]
@@ -72,14 +77,14 @@ MatrixProduct = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def decode_matrix(
     matrix: np.ndarray, k: int, rows: list[int], invert: MatrixOp, matmul: MatrixProduct
-) -> tuple[list[int], np.ndarray]:
-    """The missing data shards and the rows that rebuild them from the survivors ``rows``.
+) -> np.ndarray:
+    """The rows that rebuild the missing data shards from the survivors ``rows``.
 
     With data shards picked first, the survivors are k - e data shards and e recovery
     shards. Only an e x e submatrix of the Cauchy rows needs inverting (e = data shards
     lost), not k x k: recovery row r minus the known data terms equals C[r, D] times
-    the missing data D, so D = C[R, D]^-1 (r_R + C[R, known] d_known). Returns
-    (missing, e x k matrix over ``rows`` in order).
+    the missing data D, so D = C[R, D]^-1 (r_R + C[R, known] d_known). Returns an
+    e x k matrix over ``rows`` in order, one row per missing data shard, lowest first.
     """
     present = set(rows)
     missing = [i for i in range(k) if i not in present]
@@ -90,7 +95,7 @@ def decode_matrix(
     if known:
         decode[:, : len(known)] = matmul(inverse, parity[:, known])
     decode[:, len(known) :] = inverse
-    return missing, decode
+    return decode
 
 
 class Gf8Engine:
@@ -138,15 +143,6 @@ class Gf8Engine:
         if shards.shape[0] > k:
             shards[k:] = self.encode(shards[:k], shards.shape[0] - k)
 
-    def recover(self, k: int, m: int, present: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]:
-        gf8.check_shape(k, m)
-        rows = pick_survivors(k, m, present)
-        if rows[-1] < k:
-            return [], np.zeros((0, 0), dtype=np.uint8)
-        survivors = np.stack([np.frombuffer(present[i], dtype=np.uint8) for i in rows])
-        missing, decode = decode_matrix(self._matrix(k, m), k, rows, self._invert, self._multiply)
-        return missing, self._multiply(decode, survivors)
-
     def rebuild(self, k: int, m: int, rows: np.ndarray, have: Buffer, recovery: Mapping[int, bytes]) -> int:
         gf8.check_shape(k, m)
         flags = np.frombuffer(have, dtype=np.uint8, count=k + m)
@@ -157,8 +153,8 @@ class Gf8Engine:
         extra = sorted(i for i in recovery if k <= i < k + m and flags[i])[: missing.size]
         if len(extra) < missing.size:
             raise FecError(f"{data.size + len(extra)} shards cannot rebuild a block of {k}")
-        order = [*data.tolist(), *extra]  # as pick_survivors orders them: data first
-        _, decode = decode_matrix(self._matrix(k, m), k, order, self._invert, self._multiply)
+        order = [*data.tolist(), *extra]  # data shards first: they need no arithmetic
+        decode = decode_matrix(self._matrix(k, m), k, order, self._invert, self._multiply)
         self._rebuild_rows(decode, rows, data, [recovery[i] for i in extra], missing)
         return int(missing.size)
 

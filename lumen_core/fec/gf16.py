@@ -58,21 +58,6 @@ class LeopardEngine:
         for j, row in enumerate(recovery):
             shards[k + j] = np.frombuffer(row, dtype=np.uint8)
 
-    def recover(self, k: int, m: int, present: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]:
-        originals = {i: bytes(b) for i, b in present.items() if 0 <= i < k}
-        missing = [i for i in range(k) if i not in originals]
-        if not missing:
-            return [], np.zeros((0, 0), dtype=np.uint8)
-        recovery = {i - k: bytes(b) for i, b in present.items() if k <= i < k + m}
-        if len(originals) + len(recovery) < k:
-            raise FecError(f"{len(originals) + len(recovery)} shards cannot rebuild a block of {k}")
-        try:
-            restored = self._rs.decode(k, m, originals, recovery)
-        except ValueError as exc:
-            raise FecError(f"GF(2^16) cannot decode k={k} m={m}: {exc}") from None
-        return missing, np.stack([np.frombuffer(restored[i], dtype=np.uint8) for i in missing])
-
-
     def rebuild(self, k: int, m: int, rows: np.ndarray, have: Buffer, recovery: Mapping[int, bytes]) -> int:
         flags = memoryview(have)[: k + m]
         missing = [i for i in range(k) if not flags[i]]
@@ -80,15 +65,19 @@ class LeopardEngine:
             return 0
         originals = {i: rows[i].tobytes() for i in range(k) if flags[i]}
         arrived = {i - k: b for i, b in recovery.items() if k <= i < k + m and flags[i]}
-        if len(originals) + len(arrived) < k:
-            raise FecError(f"{len(originals) + len(arrived)} shards cannot rebuild a block of {k}")
-        try:
-            restored = self._rs.decode(k, m, originals, arrived)
-        except ValueError as exc:
-            raise FecError(f"GF(2^16) cannot decode k={k} m={m}: {exc}") from None
+        restored = self._decode(k, m, originals, arrived)
         for i in missing:
             rows[i] = np.frombuffer(restored[i], dtype=np.uint8)
         return len(missing)
+
+    def _decode(self, k: int, m: int, originals: dict[int, bytes], recovery: dict[int, bytes]) -> dict[int, bytes]:
+        """The missing originals, by index, from the binding (recovery keyed 0..m-1)."""
+        if len(originals) + len(recovery) < k:
+            raise FecError(f"{len(originals) + len(recovery)} shards cannot rebuild a block of {k}")
+        try:
+            return self._rs.decode(k, m, originals, recovery)
+        except ValueError as exc:
+            raise FecError(f"GF(2^16) cannot decode k={k} m={m}: {exc}") from None
 
 
 class UnavailableGf16Engine:
@@ -104,12 +93,6 @@ class UnavailableGf16Engine:
     def encode_into(self, shards: np.ndarray, k: int) -> None:
         if shards.shape[0] > k:
             raise FecError(MISSING_BINDING)
-
-    def recover(self, k: int, m: int, present: Mapping[int, Buffer]) -> tuple[list[int], np.ndarray]:
-        missing = [i for i in range(k) if i not in present]
-        if missing:
-            raise FecError(MISSING_BINDING)
-        return [], np.zeros((0, 0), dtype=np.uint8)
 
     def rebuild(self, k: int, m: int, rows: np.ndarray, have: Buffer, recovery: Mapping[int, bytes]) -> int:
         if any(not flag for flag in memoryview(have)[:k]):

@@ -8,6 +8,7 @@ from empty to full (scrcpy's frame_buffer). Latency can never pile up in it.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -17,13 +18,43 @@ class Closed(Exception):
     """The slot was closed: the consumer should stop."""
 
 
-class LatestSlot(Generic[T]):
+class _Handoff(Generic[T]):
+    """What both handoffs share: one condition, a consumer that waits in ``take``, and
+    ``close`` to wake it for good. Subclasses say when an item is ready and which."""
+
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._item: T | None = None
-        self._full = False
         self._closed = False
         self.skipped = 0
+
+    def _ready(self) -> bool:
+        raise NotImplementedError
+
+    def _pop(self) -> T:
+        raise NotImplementedError
+
+    def take(self, timeout_s: float | None = None) -> T | None:
+        """The next item, waiting up to ``timeout_s``; None on timeout; Closed if closed."""
+        with self._cond:
+            if not self._ready() and not self._closed:
+                self._cond.wait(timeout_s)
+            if self._ready():
+                return self._pop()
+            if self._closed:
+                raise Closed
+            return None
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class LatestSlot(_Handoff[T]):
+    def __init__(self) -> None:
+        super().__init__()
+        self._item: T | None = None
+        self._full = False
 
     def put(self, item: T) -> bool:
         """Hand ``item`` over; True if it replaced one that was never taken."""
@@ -36,22 +67,12 @@ class LatestSlot(Generic[T]):
                 self._cond.notify()
             return replaced
 
-    def take(self, timeout_s: float | None = None) -> T | None:
-        """The newest item, waiting up to ``timeout_s``; None on timeout; Closed if closed."""
-        with self._cond:
-            if not self._full and not self._closed:
-                self._cond.wait(timeout_s)
-            if self._full:
-                item, self._item, self._full = self._item, None, False
-                return item
-            if self._closed:
-                raise Closed
-            return None
+    def _ready(self) -> bool:
+        return self._full
 
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+    def _pop(self) -> T:
+        item, self._item, self._full = self._item, None, False
+        return item  # type: ignore[return-value]
 
 
 # Compressed frames waiting for the decoder: 16, as lumen M3's own connector queues. A
@@ -61,7 +82,7 @@ class LatestSlot(Generic[T]):
 MAX_QUEUED_FRAMES = 16
 
 
-class FrameQueue(Generic[T]):
+class FrameQueue(_Handoff[T]):
     """The handoff from the reassembler to the decoder: oldest first, never more than
     ``MAX_QUEUED_FRAMES``.
 
@@ -70,15 +91,13 @@ class FrameQueue(Generic[T]):
     burst) wait their turn. Latency stays bounded: a keyframe makes every older queued
     frame worthless, and they are dropped (so a queued keyframe is always first); a full
     queue drops everything, and the decoder waits for a keyframe. Drops are counted in
-    ``skipped``. Same take/close interface as LatestSlot.
+    ``skipped``.
     """
 
     def __init__(self, limit: int = MAX_QUEUED_FRAMES) -> None:
-        self._cond = threading.Condition()
-        self._items: list[T] = []
+        super().__init__()
+        self._items: deque[T] = deque()
         self._limit = limit
-        self._closed = False
-        self.skipped = 0
 
     def put(self, item: T, *, keyframe: bool = False) -> int:
         """Queue ``item``; how many older frames it made the queue drop."""
@@ -92,18 +111,8 @@ class FrameQueue(Generic[T]):
             self._cond.notify()
             return dropped
 
-    def take(self, timeout_s: float | None = None) -> T | None:
-        """The oldest frame, waiting up to ``timeout_s``; None on timeout; Closed if closed."""
-        with self._cond:
-            if not self._items and not self._closed:
-                self._cond.wait(timeout_s)
-            if self._items:
-                return self._items.pop(0)
-            if self._closed:
-                raise Closed
-            return None
+    def _ready(self) -> bool:
+        return bool(self._items)
 
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+    def _pop(self) -> T:
+        return self._items.popleft()

@@ -178,11 +178,13 @@ class SessionProtocol(QuicConnectionProtocol):
         return True
 
     def _arm_timer(self) -> None:
+        when = self.session.get_timer() if self.session is not None and not self._closing else None
         if self._timer is not None:
+            if when is not None and self._timer.when() == when:
+                return  # the common case on every drive: the same deadline, already armed
             self._timer.cancel()
             self._timer = None
-        when = self.session.get_timer() if self.session is not None else None
-        if when is not None and not self._closing:
+        if when is not None:
             self._timer = self._loop.call_at(when, self._fire)
 
     def _fire(self) -> None:

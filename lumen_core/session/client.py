@@ -56,7 +56,7 @@ from ..control import (
     frame,
 )
 from ..control.messages import GOODBYE_NAMES, MESSAGE_MAGIC, PadArrival, PadRemoval
-from ..datagrams import AudioPacket, FrameTiming, InputEvent, Rumble, parse_datagram
+from ..datagrams import AudioPacket, FrameTiming, InputEvent, Rumble
 from ..errors import ProtocolError
 from ..gamepad import PadState
 from ..input import Kind
@@ -104,9 +104,6 @@ class ClientSession(Endpoint[ClientEvent]):
         self._ping_token = 0
         self._last_keyframe_request: float | None = None
         self.keyframe_requests = 0
-        self.datagrams_unknown = 0
-        self.datagrams_malformed = 0
-        self.datagrams_unexpected = 0  # a known type this side never receives in this mode
 
     @property
     def streaming(self) -> bool:
@@ -157,14 +154,10 @@ class ClientSession(Endpoint[ClientEvent]):
     def receive_datagram(self, data: bytes, now: float) -> None:
         if not self.streaming:
             return
-        try:
-            dgram = parse_datagram(data)
-        except ProtocolError:
-            self.datagrams_malformed += 1
-            return
+        dgram = self._parse_datagram(data)
         if dgram is None:
-            self.datagrams_unknown += 1
-        elif isinstance(dgram, AudioPacket):
+            return
+        if isinstance(dgram, AudioPacket):
             self._event(AudioReceived(packet=dgram))
         elif isinstance(dgram, Rumble):
             self._event(RumbleReceived(pad=dgram.pad, low=dgram.low, high=dgram.high))

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Final, Generic, TypeVar
 
+from ..datagrams import Datagram, parse_datagram
+from ..errors import ProtocolError
 from .events import SessionEnded
 
 E = TypeVar("E")
@@ -41,6 +43,9 @@ class Endpoint(Generic[E]):
         self.ended = False
         self.end_reason = ""
         self.datagrams_dropped = 0  # queue full: the owner was not transmitting
+        self.datagrams_malformed = 0
+        self.datagrams_unknown = 0
+        self.datagrams_unexpected = 0  # a known type this side never receives in this mode
         self.events_dropped = 0
 
     # -- outputs ---------------------------------------------------------------
@@ -96,6 +101,18 @@ class Endpoint(Generic[E]):
             self.events_dropped += 1
             return
         self._events.append(event)
+
+    def _parse_datagram(self, data: bytes) -> Datagram | None:
+        """A received side-plane datagram, or None once it was counted as malformed or of
+        an unknown type (both are dropped, never fatal)."""
+        try:
+            dgram = parse_datagram(data)
+        except ProtocolError:
+            self.datagrams_malformed += 1
+            return None
+        if dgram is None:
+            self.datagrams_unknown += 1
+        return dgram
 
     def _datagram(self, data: bytes) -> None:
         if len(self._datagrams) >= MAX_QUEUED_DATAGRAMS:

@@ -34,6 +34,7 @@ from typing import Final
 from ..control import (
     CODEC_IDS,
     EXTENSION_VERSION,
+    GOODBYE_NAMES,
     FrameReader,
     Goodbye,
     GoodbyeCode,
@@ -55,7 +56,6 @@ from ..control import (
     encode_block,
     frame,
 )
-from ..control.messages import GOODBYE_NAMES
 from ..datagrams import (
     AudioPacket,
     FrameTiming,
@@ -134,9 +134,6 @@ class HostSession(Endpoint[HostEvent]):
         self.last_stats: StatsReceived | None = None
         self.audio_sent = 0
         self.rumble_sent = 0
-        self.datagrams_unknown = 0
-        self.datagrams_malformed = 0
-        self.datagrams_unexpected = 0
         self.datagrams_early = 0  # before the Welcome: nothing to apply them to
         self._deadlines["handshake"] = now + offer.handshake_timeout_s
 
@@ -186,14 +183,10 @@ class HostSession(Endpoint[HostEvent]):
             self.datagrams_early += 1
             return
         self._last_heard = now
-        try:
-            dgram = parse_datagram(data)
-        except ProtocolError:
-            self.datagrams_malformed += 1
-            return
+        dgram = self._parse_datagram(data)
         if dgram is None:
-            self.datagrams_unknown += 1
-        elif isinstance(dgram, InputEvent):
+            return
+        if isinstance(dgram, InputEvent):
             self._input(dgram, reliable=False)
         elif self.mode.seq_pads and isinstance(dgram, PadButton | PadAxis | PadSnapshot):
             self.input_counts["pad"] += 1

@@ -142,7 +142,7 @@ class Packetizer:
         st = self.stats
         if self._sealer is None:
             rows = build_packets(template, stream_seq, first_shard, first_flags, last_flags, shards, count, p)
-            block = SealedBlock(bytearray(rows.tobytes()), HEADER_SIZE + p)
+            block = SealedBlock(bytearray(rows), HEADER_SIZE + p)  # one copy, from the buffer
         else:
             dgram = self.config.datagram_size
             buf = bytearray(dgram * count)

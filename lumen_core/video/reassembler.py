@@ -242,13 +242,8 @@ class Reassembler:
         packets, p, d = self._run_packets, self._p, self._d
         (_, index, _, frame_bytes, _, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = HEADER.unpack_from(
             self._run_buffer, j * self._packet_size)
-        total = max(1, -(-frame_bytes // p))
-        if (
-            magic != MAGIC or shard_bytes != p or not 1 <= k <= d or k + m > self._max_total or i >= k + m
-            or not 1 <= blocks <= self._max_blocks or b >= blocks or frame_bytes > self._max_frame
-            or blocks != -(-total // d) or k != min(d, total - b * d)
-            or self._newest is None or _newer(index, self._newest)
-        ):
+        if (not self._geometry_ok(frame_bytes, b, blocks, k, m, i, shard_bytes, magic)
+                or self._newest is None or _newer(index, self._newest)):
             return 0
         # How many of the packets carry exactly the headers that follow this one's.
         run = self._following(j, min(avail, k + m - i))
@@ -324,16 +319,7 @@ class Reassembler:
         (pts_ns, index, _, frame_bytes, user_flags, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = (
             HEADER.unpack_from(packet)
         )
-        if (
-            magic != MAGIC or shard_bytes != p or len(packet) < HEADER_SIZE + p
-            or not 1 <= k <= self._d or k + m > self._max_total or i >= k + m
-            or not 1 <= blocks <= self._max_blocks or b >= blocks or frame_bytes > self._max_frame
-        ):
-            st.packets_dropped += 1
-            return
-        # lumen's stricter geometry: what §5.4 gives for frame_bytes, nothing else.
-        total = max(1, -(-frame_bytes // p))
-        if blocks != -(-total // self._d) or k != min(self._d, total - b * self._d):
+        if len(packet) < HEADER_SIZE + p or not self._geometry_ok(frame_bytes, b, blocks, k, m, i, shard_bytes, magic):
             st.packets_dropped += 1
             return
         if self._newest is None or _newer(index, self._newest):
@@ -351,7 +337,8 @@ class Reassembler:
         if frame is None:
             frame = self._frames[index] = _Frame(
                 block_count=blocks, frame_bytes=frame_bytes, pts_ns=pts_ns, user_flags=user_flags,
-                first_ns=now_ns, buf=bytearray(total * p), blocks=[None] * blocks, remaining=blocks,
+                first_ns=now_ns, buf=bytearray(max(1, -(-frame_bytes // p)) * p), blocks=[None] * blocks,
+                remaining=blocks,
             )
         elif frame.block_count != blocks or frame.frame_bytes != frame_bytes:
             st.packets_dropped += 1
@@ -374,6 +361,19 @@ class Reassembler:
             block.recovery[i] = bytes(shard)
         if block.received >= k:
             self._finish_block(index, frame, b, block, now_ns)
+
+    def _geometry_ok(self, frame_bytes: int, b: int, blocks: int, k: int, m: int, i: int, shard_bytes: int,
+                     magic: int) -> bool:
+        """M3's header rules (§5.5 step 2), then lumen's stricter one: the block count and
+        each block's k are what §5.4 gives for frame_bytes, nothing else."""
+        p, d = self._p, self._d
+        if (
+            magic != MAGIC or shard_bytes != p or not 1 <= k <= d or k + m > self._max_total or i >= k + m
+            or not 1 <= blocks <= self._max_blocks or b >= blocks or frame_bytes > self._max_frame
+        ):
+            return False
+        total = max(1, -(-frame_bytes // p))
+        return blocks == -(-total // d) and k == min(d, total - b * d)
 
     def _following(self, j: int, count: int) -> int:
         """How many of the ``count`` packets from j of the run buffer carry the headers
