@@ -34,6 +34,9 @@ from .session import HostConnection
 
 log = logging.getLogger(__name__)
 
+# How long a newcomer waits for an ending session to let go of the streaming slot.
+TAKEOVER_WAIT_S = 5.0
+
 @dataclass
 class HostServer:
     options: HostOptions
@@ -85,9 +88,23 @@ class HostServer:
     # -- the streaming slot ---------------------------------------------------------
 
     async def acquire(self, connection: HostConnection) -> bool:
-        """Give ``connection`` the streaming slot if nobody holds it."""
-        if self._active is not None and self._active is not connection:
-            return False
+        """Give ``connection`` the streaming slot if nobody holds it. A session that is
+        ending, or whose client has gone silent (vanished without a goodbye, or cut
+        off), does not hold it against a newcomer: the newcomer waits for its teardown."""
+        active = self._active
+        if active is not None and active is not connection:
+            if not (active.core.ended or active.core.peer_silent):
+                return False
+            if not active.core.ended:
+                log.info("%s is silent and %s is asking: ending the silent session", active.client_name,
+                         connection.client_name)
+                active.end(error=True, reason="another client connected while this one was silent")
+            for _ in range(int(TAKEOVER_WAIT_S / 0.05)):
+                if self._active is None or connection.core.ended:
+                    break
+                await asyncio.sleep(0.05)
+            if self._active is not None:
+                return False
         self._active = connection
         return True
 

@@ -20,6 +20,7 @@ import os
 import socket
 import time
 from dataclasses import asdict
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from lumen_core.control import GoodbyeCode
@@ -33,6 +34,8 @@ from lumen_core.session.events import (
     PadArrived,
     PadChanged,
     PadRemoved,
+    PeerReturned,
+    PeerSilent,
     SessionEnded,
     StartReceived,
 )
@@ -102,6 +105,17 @@ class HostConnection(SessionProtocol):
         elif isinstance(event, KeyframeRequested):
             if self._pipeline is not None:
                 self._pipeline.request_keyframe()
+        elif isinstance(event, PeerSilent):
+            log.warning("%s not heard for %.1f s: stream paused; given up after %.0f s", self.client_name,
+                        event.silent_s, event.grace_s)
+            if self._sender is not None:
+                self._sender.paused = True
+        elif isinstance(event, PeerReturned):
+            log.info("%s is back after %.1f s: stream resumed with a keyframe", self.client_name, event.outage_s)
+            if self._sender is not None:
+                self._sender.paused = False
+            if self._pipeline is not None:
+                self._pipeline.request_keyframe()
         elif isinstance(event, SessionEnded):
             self.end_reason = event.reason
             self._teardown_soon()
@@ -161,6 +175,8 @@ class HostConnection(SessionProtocol):
             pace_bps=opts.pace_mbps * 1_000_000 or None,
             on_frame_skipped=pipeline.request_keyframe, on_peer_moved=pipeline.request_keyframe,
             on_frame_sent=self._frame_sent if core.mode.frame_timing else None,
+            on_heard=partial(self._loop.call_soon_threadsafe, self._heard),
+            on_unreachable=partial(self._loop.call_soon_threadsafe, self._unreachable),
         )
         log.info("video to %s:%d from udp/%d; encoder: %s; FEC: %s; AES-GCM: %s", peer[0], client_port,
                  self._video_socket.getsockname()[1], pipeline.encoder_name, self._sender.fec_engine,
@@ -173,6 +189,15 @@ class HostConnection(SessionProtocol):
             self._tasks.append(self._loop.create_task(self._rumble_pulse()))
         if opts.seconds:
             self._finish_handle = self._loop.call_later(opts.seconds, self._finish)
+
+    def _heard(self) -> None:
+        """The client's video plane was heard (a bind or keepalive): it is alive."""
+        self.core.heard(self.now())
+        self.drive()
+
+    def _unreachable(self) -> None:
+        self.core.unreachable(self.now(), "its video port")
+        self.drive()
 
     def _frame_sent(self, frame_index: int, host_us: int) -> None:
         """On the send thread: the frame's host processing time goes to the client."""
@@ -282,6 +307,8 @@ class HostConnection(SessionProtocol):
             "keyframes": pipeline.keyframes if pipeline else 0,
             "encode_p50_ms": round(pipeline.encode_p50_ms(), 3) if pipeline else None,
             "frames_sent": sender.stats.frames if sender else 0,
+            "frames_paused": sender.frames_paused if sender else 0,
+            "outages": core.outages,
             "datagrams_sent": sender.stats.datagrams if sender else 0,
             "video_binds": sender.binds_received if sender else 0,
             "video_garbage": sender.garbage if sender else 0,

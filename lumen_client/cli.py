@@ -179,7 +179,7 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
             poller.stop()
             await loop.run_in_executor(None, poller.join)
     stats = {"host_fingerprint": result.host_fingerprint, "trusted_by": result.trusted_by,
-             "config": result.config, "end_reason": result.end_reason, **result.stats}
+             "config": result.config, "end_reason": result.end_reason, "error": result.error, **result.stats}
     if args.stats_json is not None:
         args.stats_json.write_text(json.dumps(stats, indent=2))
     lat = (stats.get("latency_ms") or {}).get("capture_to_decoded") or {}
@@ -188,6 +188,8 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
           f"{stats['frames_lost']} lost, {stats['frames_recovered']} recovered by FEC, "
           f"audio {stats['audio_packets_per_s']} packets/s, capture->decoded p50 {lat.get('p50', '-')} ms; "
           f"{result.end_reason}", file=sys.stderr)
+    if result.error:
+        return fail(f"the session failed: {result.end_reason}", EXIT_FAILED)
     return 0
 
 

@@ -41,6 +41,8 @@ from lumen_core.session import ClientOptions, ClientSession
 from lumen_core.session.events import (
     AudioReceived,
     FrameTimingReceived,
+    PeerReturned,
+    PeerSilent,
     RumbleReceived,
     SessionEnded,
     Streaming,
@@ -57,6 +59,10 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S: Final = 10.0
 WELCOME_TIMEOUT_S: Final = 10.0
+# A host that says it is busy is asked again this often, for this long, before giving up:
+# its last client may be on its way out (gone without a goodbye, or just finishing).
+BUSY_RETRY_S: Final = 0.5
+BUSY_PATIENCE_S: Final = 6.0
 
 
 class TrustError(Exception):
@@ -81,7 +87,12 @@ class FingerprintChanged(TrustError):
 
 
 class SessionError(Exception):
-    """The session could not be set up or ended in error; the message is for a person."""
+    """The session could not be set up or ended in error; the message is for a person.
+    ``code``: the host's Goodbye or close code, when it gave one."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -107,6 +118,7 @@ class SessionResult:
     mode: str = ""  # "base" (an M3 host) or "extended"
     config: dict[str, Any] | None = None
     end_reason: str = ""
+    error: bool = False  # the session died (the host vanished, a protocol error) instead of ending
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -156,15 +168,43 @@ class StreamSession:
         self.keyframes_wanted = 0  # asked for by the decoder (sent only in extended mode)
         self._started = 0.0
         self._first_audio: float | None = None
+        self.busy_retries = 0
+        self.outage_since: float | None = None  # monotonic time the host was last heard, during an outage
 
     # -- driving ---------------------------------------------------------------
 
     async def run(self) -> SessionResult:
-        """Connect and stream until the duration ends, the host leaves, or stop()."""
+        """Connect and stream until the duration ends, the host leaves, or stop(). A host
+        that answers "busy" is asked again for BUSY_PATIENCE_S."""
         self._loop = asyncio.get_running_loop()
         opts = self.options
         # Bound before Hello: Start carries this port, and video may follow it at once.
         self._video_socket = open_video_socket(("::" if ":" in opts.host else "0.0.0.0", 0))
+        give_up = self._loop.time() + BUSY_PATIENCE_S
+        try:
+            while True:
+                try:
+                    await self._attempt()
+                    break
+                except SessionError as exc:
+                    if exc.code != GoodbyeCode.HOST_BUSY or self._loop.time() + BUSY_RETRY_S > give_up:
+                        raise
+                    log.info("%s is busy; asking again in %.1f s", opts.host, BUSY_RETRY_S)
+                    self.busy_retries += 1
+                    await asyncio.sleep(BUSY_RETRY_S)
+        finally:
+            if self._receiver is None and self._video_socket is not None:
+                self._video_socket.close()
+        return self.result
+
+    async def _attempt(self) -> None:
+        """One connection: handshake, trust, Hello, and the stream if it is welcomed."""
+        opts = self.options
+        assert self._video_socket is not None
+        self._error = None
+        self._streaming.clear()
+        self._ended.clear()
+        self.result = SessionResult()
         self.core = ClientSession(ClientOptions(
             width=opts.width, height=opts.height, refresh_hz=opts.fps,
             video_port=self._video_socket.getsockname()[1], codecs=opts.codecs,
@@ -172,31 +212,26 @@ class StreamSession:
             handshake_timeout_s=WELCOME_TIMEOUT_S, wall_offset_ns=time.time_ns() - time.monotonic_ns(),
         ), stats_source=self._stats_report)
         try:
-            try:
-                async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                    connection = connect(opts.host, opts.port, configuration=client_configuration(),
-                                         create_protocol=partial(ClientConnection, stream=self))
-                    await connection.__aenter__()
-            except TimeoutError:
-                raise SessionError(f"no answer from {opts.host}:{opts.port} within {CONNECT_TIMEOUT_S:.0f} s "
-                                   "(is lumen-host running there, and udp/" + f"{opts.port} open?)") from None
-            except OSError as exc:
-                raise SessionError(f"cannot reach {opts.host}:{opts.port}: {exc.strerror or exc}") from None
-            except ConnectionError as exc:
-                raise self._error or SessionError(f"connection to {opts.host}:{opts.port} failed: {exc}") from None
-            try:
-                if self._error is not None:
-                    raise self._error
-                await self._stream()
-            finally:
-                await self._teardown()
-                await connection.__aexit__(None, None, None)
+            async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                connection = connect(opts.host, opts.port, configuration=client_configuration(),
+                                     create_protocol=partial(ClientConnection, stream=self))
+                await connection.__aenter__()
+        except TimeoutError:
+            raise SessionError(f"no answer from {opts.host}:{opts.port} within {CONNECT_TIMEOUT_S:.0f} s "
+                               "(is lumen-host running there, and udp/" + f"{opts.port} open?)") from None
+        except OSError as exc:
+            raise SessionError(f"cannot reach {opts.host}:{opts.port}: {exc.strerror or exc}") from None
+        except ConnectionError as exc:
+            raise self._error or SessionError(f"connection to {opts.host}:{opts.port} failed: {exc}") from None
+        try:
+            if self._error is not None:
+                raise self._error
+            await self._stream()
         finally:
-            if self._receiver is None and self._video_socket is not None:
-                self._video_socket.close()
+            await self._teardown()
+            await connection.__aexit__(None, None, None)
         if self._error is not None:
             raise self._error
-        return self.result
 
     async def _stream(self) -> None:
         await asyncio.wait({asyncio.ensure_future(self._streaming.wait()), asyncio.ensure_future(self._ended.wait())},
@@ -305,10 +340,19 @@ class StreamSession:
                 self._on_rumble(event.pad, event.low, event.high)
         elif isinstance(event, FrameTimingReceived):
             self.host_times.put(event.frame_index, event.host_us)
+        elif isinstance(event, PeerSilent):
+            self.outage_since = time.monotonic() - event.silent_s
+            log.warning("the host has not been heard for %.1f s; waiting up to %.0f s", event.silent_s,
+                        event.grace_s)
+        elif isinstance(event, PeerReturned):
+            self.outage_since = None
+            log.info("the host is back after %.1f s", event.outage_s)
         elif isinstance(event, SessionEnded):
             self.result.end_reason = self.result.end_reason or event.reason
             if event.error and not self._streaming.is_set():
-                self._error = SessionError(event.reason)
+                self._error = SessionError(event.reason, event.code)
+            elif event.error:
+                self.result.error = True
             self._finish(event.reason)
 
     def _configure(self, event: Streaming) -> None:
@@ -334,11 +378,25 @@ class StreamSession:
             waits_for_host_keyframe=not event.mode.keyframe_requests,
         )
         self._receiver = VideoReceiver(self._video_socket, (host_ip, welcome.udp_port), event.video, frames,
-                                       binds=event.mode.binds)
+                                       binds=event.mode.binds,
+                                       on_heard=partial(loop.call_soon_threadsafe, self._video_heard),
+                                       on_unreachable=partial(loop.call_soon_threadsafe, self._video_unreachable))
         self._audio = AudioReceiver(self._on_audio)
         self._decoder.start()
         self._receiver.start()
         self._streaming.set()
+
+    def _video_heard(self) -> None:
+        core, proto = self.core, self._proto
+        if core is not None and proto is not None:
+            core.heard(proto.now())
+            proto.drive()
+
+    def _video_unreachable(self) -> None:
+        core, proto = self.core, self._proto
+        if core is not None and proto is not None:
+            core.unreachable(proto.now(), "its video port")
+            proto.drive()
 
     def _request_keyframe(self) -> None:
         self.keyframes_wanted += 1
@@ -481,6 +539,9 @@ class StreamSession:
             "frames_dropped": dec.dropped if dec else 0,  # complete, but no keyframe to decode them from
             "frames_skipped": self._frames.skipped if self._frames else 0,  # the decoder was behind
             "keyframe_requests": core.keyframe_requests if core else 0,
+            "outages": core.outages if core else [],
+            "freezes": dec.freezes.summary(time.monotonic()) if dec else None,
+            "busy_retries": self.busy_retries,
             "keyframes_wanted": self.keyframes_wanted,
             "video": {
                 "datagrams": rx.stats.datagrams if rx else 0,

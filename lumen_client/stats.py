@@ -78,3 +78,56 @@ class HostTimes:
         table[key] = value
         while len(table) > MAX_HOST_TIMES:
             table.popitem(last=False)
+
+
+# Freezes as WebRTC counts them (its "freezeCount"): a gap between two shown frames of at
+# least max(3 x the average frame interval, the average + 150 ms). The average is over the
+# last FREEZE_WINDOW intervals that were not freezes themselves.
+FREEZE_WINDOW: Final = 30
+FREEZE_MIN_EXTRA_S: Final = 0.150
+MAX_FREEZES_KEPT: Final = 256
+
+
+class FreezeMeter:
+    """Inter-frame gaps of the decoded pictures, fed with the time of each (seconds)."""
+
+    def __init__(self) -> None:
+        self._last: float | None = None
+        self._first: float | None = None
+        self._intervals: deque[float] = deque(maxlen=FREEZE_WINDOW)
+        self._sum = 0.0
+        self._lock = threading.Lock()
+        self.freezes: deque[tuple[float, float]] = deque(maxlen=MAX_FREEZES_KEPT)  # (start, duration)
+        self.count = 0
+        self.total_s = 0.0
+
+    def frame(self, now: float) -> None:
+        with self._lock:
+            last, self._last = self._last, now
+            if last is None:
+                self._first = now
+                return
+            gap = now - last
+            intervals = self._intervals
+            if len(intervals) >= 3:
+                average = self._sum / len(intervals)
+                if gap >= max(3 * average, average + FREEZE_MIN_EXTRA_S):
+                    self.count += 1
+                    self.total_s += gap
+                    self.freezes.append((last, gap))
+                    return
+            if len(intervals) == intervals.maxlen:
+                self._sum -= intervals[0]
+            intervals.append(gap)
+            self._sum += gap
+
+    def summary(self, now: float) -> dict[str, object]:
+        with self._lock:
+            span = now - self._first if self._first is not None else 0.0
+            return {
+                "count": self.count,
+                "per_minute": round(self.count * 60 / span, 2) if span > 0 else 0.0,
+                "mean_s": round(self.total_s / self.count, 3) if self.count else 0.0,
+                "longest_s": round(max((d for _, d in self.freezes), default=0.0), 3),
+                "total_s": round(self.total_s, 3),
+            }

@@ -30,7 +30,7 @@ from lumen_core.net.handoff import Closed, FrameQueue
 from lumen_core.video import FrameReady
 from lumen_core.video.bitstream import detect_codec
 
-from .stats import HostTimes, Latency
+from .stats import FreezeMeter, HostTimes, Latency
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class DecoderThread:
         self.decode_time = Latency()
         self.reassembled_latency = Latency()  # capture -> frame whole on the client
         self.decoded_latency = Latency()  # capture -> picture out of the decoder
+        self.freezes = FreezeMeter()
 
     def start(self) -> None:
         self._thread.start()
@@ -170,6 +171,7 @@ class DecoderThread:
         done = time.monotonic_ns()
         capture_ns = frame.pts_ns - self._clock.offset_ns
         for picture in pictures:
+            self.freezes.frame(done / 1e9)
             self.decoded += 1
             self.last_decoded = frame.frame_index
             self.decode_time.add(done - started)

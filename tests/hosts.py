@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,10 @@ class HostProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_for_log(self, text: str, timeout_s: float = 15.0) -> None:
+    def wait_for_log(self, text: str, timeout_s: float = 15.0, after: int = 0) -> None:
+        """Until the log holds ``text`` more than ``after`` times."""
         deadline = time.monotonic() + timeout_s
-        while text not in self.log():
+        while self.log().count(text) <= after:
             if self.proc.poll() is not None:
                 raise AssertionError(f"lumen-host exited ({self.proc.returncode}):\n{self.log()}")
             if time.monotonic() > deadline:
@@ -76,14 +77,16 @@ class HostProcess:
         return self.proc.returncode
 
 
-def start_host(tmp: Path, *args: str, identity: Path | None = None, port: int | None = None) -> HostProcess:
+def start_host(tmp: Path, *args: str, identity: Path | None = None, port: int | None = None,
+               prefix: Sequence[str] = ()) -> HostProcess:
+    """A lumen-host process; ``prefix`` runs it through another command (ip netns exec)."""
     identity = identity or tmp / "identity"
     fp = load_or_create_identity(identity)[0].fingerprint
     port = port or free_udp_port()
     video_port = free_udp_port()
     stats = tmp / f"host-{port}-{time.monotonic_ns()}.json"
     log = stats.with_suffix(".log")
-    cmd = [sys.executable, "-m", "lumen_host.cli", "--identity", str(identity), "--port", str(port),
+    cmd = [*prefix, sys.executable, "-m", "lumen_host.cli", "--identity", str(identity), "--port", str(port),
            "--video-port", str(video_port), "--size", "640x360", "--fps", "60", "--bitrate", "4000",
            "--stats-json", str(stats), *args]
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "host-config")}

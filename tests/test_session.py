@@ -41,6 +41,8 @@ from lumen_core.session.events import (
     KeyframeRequested,
     PadArrived,
     PadChanged,
+    PeerReturned,
+    PeerSilent,
     RumbleReceived,
     SessionEnded,
     StartReceived,
@@ -305,15 +307,61 @@ def test_extended_host_notices_a_silent_client_and_base_host_waits_for_quic() ->
     p.stream()
     p.drop_datagrams = True
     p.advance(2.0)  # pings keep it alive
-    assert not p.host.ended
+    assert not p.host.ended and not p.host.peer_silent
     p.client_cut = True  # the client goes silent
     p.advance(3.1)
+    [silent] = of(PeerSilent, p.host_events)
+    assert silent.silent_s >= 3.0 and silent.grace_s == 10.0 and not p.host.ended
+    p.host.send_audio(0, 0, b"x")  # nothing goes to a client that is not there
+    assert p.host.datagrams_to_send() == []
+    p.advance(7.0)
     [ended] = of(SessionEnded, p.host_events)
-    assert ended.code == GoodbyeCode.TIMEOUT and "client silent" in ended.reason
+    assert ended.code == GoodbyeCode.TIMEOUT and "client gone: nothing heard for 10.0 s" in ended.reason
     base = pair(replace(CLIENT, extensions=False))
     base.stream()
     base.advance(60.0)  # an M3 client says nothing for a minute: only QUIC's idle timeout decides
     assert not base.host.ended
+
+
+def test_an_outage_within_the_grace_period_resumes_the_same_session() -> None:
+    p = pair()
+    p.stream()
+    p.client_cut = True
+    p.advance(5.0)
+    assert of(PeerSilent, p.host_events) and not p.host.ended
+    p.client_cut = False
+    p.advance(0.6)  # the next ping gets through
+    [back] = of(PeerReturned, p.host_events)
+    assert 5.0 <= back.outage_s <= 6.0 and p.host.outages == [round(back.outage_s, 3)]
+    assert p.host.streaming and not p.host.peer_silent
+    p.advance(20.0)  # and liveness is watched again, not left paused
+    assert not p.host.ended and len(of(PeerSilent, p.host_events)) == 1
+
+
+def test_client_gives_up_on_a_silent_host_after_the_grace_period() -> None:
+    p = pair()
+    p.stream()
+    p.client.handle_timer(p.now)
+    p.client.control_data_to_send()  # pings from now on go nowhere: the host is gone
+    for t in (1.0, 3.5, 10.5):
+        p.now = t
+        p.client.handle_timer(t)
+        p.client.control_data_to_send()
+    events = list(iter(p.client.next_event, None))
+    [silent] = of(PeerSilent, events)
+    [ended] = of(SessionEnded, events)
+    assert silent.silent_s >= 3.0 and ended.error and "lost the host: nothing heard for" in ended.reason
+    assert p.client.close_request is not None and p.client.close_request[0] == GoodbyeCode.TIMEOUT
+
+
+def test_port_unreachable_ends_a_session_only_when_the_peer_is_silent_too() -> None:
+    p = pair()
+    p.stream()
+    p.host.unreachable(p.now + 0.1, "its video port")  # heard 0.1 s ago: a stray ICMP
+    assert not p.host.ended
+    p.host.unreachable(p.now + 0.6, "its video port")
+    [ended] = of(SessionEnded, list(iter(p.host.next_event, None)))
+    assert "client gone: its video port is closed" in ended.reason and ended.code == GoodbyeCode.TIMEOUT
 
 
 def test_pings_measure_rtt_and_the_hosts_wall_clock_offset() -> None:

@@ -28,6 +28,7 @@ class Connection(QObject):
     fingerprint_changed = Signal(str, str, str)  # host, stored, observed
     failed = Signal(str)
     ended = Signal(str)
+    lost = Signal(str)  # the session died while streaming (the host vanished, say): offer to reconnect
 
     def __init__(self, options: StreamOptions, store, video: VideoWindow, audio_device=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__()
@@ -91,4 +92,4 @@ class Connection(QObject):
             log.exception("session failed")
             self.failed.emit(f"unexpected error: {exc}")
         else:
-            self.ended.emit(result.end_reason)
+            (self.lost if result.error else self.ended).emit(result.end_reason)

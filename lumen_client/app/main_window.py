@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         conn.fingerprint_changed.connect(self._fingerprint_changed, queued)
         conn.failed.connect(self._failed, queued)
         conn.ended.connect(self._ended, queued)
+        conn.lost.connect(self._lost, queued)
         self.connection = conn
         self.stream.attach(conn)
         if self.settings.gamepads:
@@ -214,6 +215,20 @@ class MainWindow(QMainWindow):
         self._close_stream()
         if reason.startswith("host:") and "goodbye" not in reason:
             self.statusBar().showMessage(f"The host ended the stream ({reason[5:].strip()}).", 10_000)
+
+    def _lost(self, reason: str) -> None:
+        """The session died mid-stream: say why, and offer to connect again."""
+        conn = self.connection
+        address, pin = (conn.address, conn.options.pin) if conn else ("", None)
+        self._finish_connection()
+        self._close_stream()
+        box = self.message = QMessageBox(QMessageBox.Icon.Warning, "Connection lost",
+                                         f"The stream from {address} stopped: {reason}.",
+                                         QMessageBox.StandardButton.Close, self)
+        again = box.addButton("Reconnect", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(again)
+        again.clicked.connect(lambda: self.connect_to(address, pin))
+        box.open()
 
     def _show_error(self, title: str, text: str) -> None:
         self.message = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Close, self)

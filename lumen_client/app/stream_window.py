@@ -110,8 +110,17 @@ class StreamWindow(QWidget):
             self._stack.setCurrentWidget(self.video_widget)
             self.video.update()  # pictures that arrived while hidden are waiting in the slot
             self.set_captured(True)
-        if self.overlay_on:
+        outage = session.outage_since
+        if outage is not None:
+            # Shown whether or not the overlay is on: the picture is frozen, and this says why.
+            self.video.overlay_lines = [f"Connection lost: waiting for the host ({time.monotonic() - outage:.0f} s)",
+                                        *(self.overlay_lines() if self.overlay_on else [])]
+            self.video.update()
+        elif self.overlay_on:
             self.video.overlay_lines = self.overlay_lines()
+            self.video.update()
+        elif self.video.overlay_lines:
+            self.video.overlay_lines = []
             self.video.update()
 
     def overlay_lines(self) -> list[str]:

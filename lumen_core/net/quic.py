@@ -104,7 +104,8 @@ class SessionProtocol(QuicConnectionProtocol):
         self.session: Endpoint[Any] | None = None
         self._on_event: SessionEventHandler = lambda event: None
         self._control_stream: int | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        # Not "_timer": QuicConnectionProtocol keeps its own QUIC timer under that name.
+        self._session_timer: asyncio.TimerHandle | None = None
         self._keepalive: asyncio.TimerHandle | None = None
         self._closing = False
         self.quic_datagrams_dropped = 0  # aioquic's queue was full
@@ -179,16 +180,16 @@ class SessionProtocol(QuicConnectionProtocol):
 
     def _arm_timer(self) -> None:
         when = self.session.get_timer() if self.session is not None and not self._closing else None
-        if self._timer is not None:
-            if when is not None and self._timer.when() == when:
+        if self._session_timer is not None:
+            if when is not None and self._session_timer.when() == when:
                 return  # the common case on every drive: the same deadline, already armed
-            self._timer.cancel()
-            self._timer = None
+            self._session_timer.cancel()
+            self._session_timer = None
         if when is not None:
-            self._timer = self._loop.call_at(when, self._fire)
+            self._session_timer = self._loop.call_at(when, self._fire)
 
     def _fire(self) -> None:
-        self._timer = None
+        self._session_timer = None
         if self.session is not None:
             self.session.handle_timer(self.now())
             self.drive()
@@ -260,7 +261,7 @@ class SessionProtocol(QuicConnectionProtocol):
                 session.connection_lost(event.reason_phrase, now, event.error_code)
         if isinstance(event, ConnectionTerminated):
             self._closing = True
-            for handle in (self._timer, self._keepalive):
+            for handle in (self._session_timer, self._keepalive):
                 if handle is not None:
                     handle.cancel()
             self.on_terminated(event.error_code, event.reason_phrase)

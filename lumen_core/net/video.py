@@ -6,6 +6,11 @@ and the client's Start port, with UDP GSO where the kernel has it (one ``sendmsg
 up to 64 datagrams) or datagram by datagram. In extended mode a listener thread takes
 the client's bind datagrams (video/bind.py) and moves the video where they come from.
 
+Both ends learn from the kernel when the other's port is closed (ICMP port unreachable:
+the peer's process is gone): the host's socket asks for it with IP_RECVERR and reads
+the error queue for the address; the client's is connected, so a read says so.
+``on_unreachable`` reports it, at most every UNREACHABLE_REPORT_S.
+
 Client: ``open_video_socket`` binds the socket *before* Start is sent (its port goes in
 Start); ``VideoReceiver`` then connects it to the host's video port, receives (with UDP
 GRO where available), reassembles, and hands whole frames to the decoder through a
@@ -46,6 +51,10 @@ SOCKET_BUFFER: Final = 16 * 1024 * 1024
 RECV_TIMEOUT_S: Final = 0.02
 # Datagrams gathered from the socket into one batch for the reassembler.
 DRAIN_MAX: Final = 64
+# The peer's liveness signals (heard, unreachable) go to the event loop at most this often.
+UNREACHABLE_REPORT_S: Final = 0.25
+HEARD_REPORT_S: Final = 0.25
+IP_RECVERR: Final = 11
 def gso_segments(datagram_size: int) -> int:
     """How many datagrams go in one GSO send (under 64 KB, at most 64)."""
     return max(1, min(GSO_MAX_SEGMENTS, 65000 // datagram_size))
@@ -83,9 +92,13 @@ class VideoSender:
         on_frame_skipped: Callable[[], None] | None = None,
         on_frame_sent: Callable[[int, int], None] | None = None,
         on_peer_moved: Callable[[], None] | None = None,
+        on_heard: Callable[[], None] | None = None,
+        on_unreachable: Callable[[], None] | None = None,
     ) -> None:
         self._sock = sock
         self._sock.settimeout(0.1)
+        if sock.family == socket.AF_INET:
+            sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
         self._packetizer = Packetizer(config)
         self._binds = BindTracker(config.key, config.salt, peer) if binds else None
         self._peer = peer
@@ -94,6 +107,12 @@ class VideoSender:
         self._on_frame_skipped = on_frame_skipped
         self._on_frame_sent = on_frame_sent
         self._on_peer_moved = on_peer_moved
+        self._on_heard = on_heard
+        self._on_unreachable = on_unreachable
+        self._reported_heard = 0.0
+        self._reported_unreachable = 0.0
+        self.paused = False  # the client is not there: frames are dropped, not sent
+        self.frames_paused = 0
         self._stop = threading.Event()
         self._gso = hasattr(socket, "CMSG_SPACE")
         self._garbage = 0
@@ -158,16 +177,38 @@ class VideoSender:
             except OSError:
                 if self._stop.is_set():
                     return
-                continue  # an ICMP error reported on the socket: not fatal for a listener
+                self._read_errors()  # an ICMP error reported on the socket: not fatal for a listener
+                continue
             binds = self._binds
             if binds is None:
                 self._garbage += 1
-            elif binds.receive(data, addr[:2]):
+                continue
+            before = binds.binds
+            moved = binds.receive(data, addr[:2])
+            if binds.binds != before and self._on_heard is not None:
+                now = time.monotonic()
+                if now - self._reported_heard >= HEARD_REPORT_S:
+                    self._reported_heard = now
+                    self._on_heard()
+            if moved:
                 assert binds.peer is not None
                 log.info("video moves to %s:%d (bind datagram)", binds.peer[0], binds.peer[1])
                 self._peer = binds.peer
                 if self._on_peer_moved:
                     self._on_peer_moved()  # frames sent before were lost: the client needs an IDR
+
+    def _read_errors(self) -> None:
+        """Drain the socket's error queue; report a port unreachable from the peer."""
+        for _ in range(16):
+            try:
+                _, _, _, addr = self._sock.recvmsg(1, 512, socket.MSG_ERRQUEUE)
+            except OSError:
+                return
+            now = time.monotonic()
+            if (addr and tuple(addr[:2]) == self._peer and self._on_unreachable is not None
+                    and now - self._reported_unreachable >= UNREACHABLE_REPORT_S):
+                self._reported_unreachable = now
+                self._on_unreachable()
 
     def _send_loop(self) -> None:
         while not self._stop.is_set():
@@ -176,7 +217,10 @@ class VideoSender:
             except Closed:
                 return
             if frame is not None:
-                self.send_frame(frame)
+                if self.paused:
+                    self.frames_paused += 1
+                else:
+                    self.send_frame(frame)
 
     def send_frame(self, frame: EncodedFrame) -> None:
         """Packetize and send ``frame`` now, on the calling thread (the send thread's
@@ -201,6 +245,14 @@ class VideoSender:
             if self._gso:
                 try:
                     self._sock.sendmsg([chunk], segment, 0, peer)
+                except ConnectionRefusedError:
+                    # An earlier datagram's ICMP error, reported here instead of to the
+                    # listener (and this chunk not sent): read it, send again.
+                    self._read_errors()
+                    try:
+                        self._sock.sendmsg([chunk], segment, 0, peer)
+                    except OSError:
+                        self.send_errors += 1
                 except OSError as exc:
                     log.info("UDP GSO unavailable (%s): sending datagram by datagram", exc)
                     self._gso = False
@@ -210,6 +262,7 @@ class VideoSender:
                         self._sock.sendto(chunk[pos : pos + size], peer)
                     except OSError:
                         self.send_errors += 1
+                        self._read_errors()
             if self._pace_bps:
                 spare = len(chunk) * 8 / self._pace_bps - (time.perf_counter() - started)
                 if spare > 0.0005:
@@ -228,6 +281,8 @@ class VideoReceiver:
         *,
         binds: bool,
         clock_ns: Callable[[], int] = time.monotonic_ns,
+        on_heard: Callable[[], None] | None = None,
+        on_unreachable: Callable[[], None] | None = None,
     ) -> None:
         self._sock = sock
         self._sock.connect(host)  # the kernel now drops datagrams from anyone else
@@ -244,6 +299,8 @@ class VideoReceiver:
         self._clock_ns = clock_ns
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="video-receive", daemon=True)
+        self._on_heard = on_heard
+        self._on_unreachable = on_unreachable
         self.first_datagram = threading.Event()
         self.binds_sent = 0
         self.receive_errors = 0
@@ -319,6 +376,7 @@ class VideoReceiver:
     def _run(self) -> None:
         rx = self._reassembler
         next_bind = 0.0
+        reported_heard = reported_unreachable = 0.0
         while not self._stop.is_set():
             if self._binds is not None:
                 now = time.monotonic()
@@ -332,10 +390,19 @@ class VideoReceiver:
             try:
                 self._receive()
                 self.first_datagram.set()
+                now = time.monotonic()
+                if self._on_heard is not None and now - reported_heard >= HEARD_REPORT_S:
+                    reported_heard = now
+                    self._on_heard()
             except (TimeoutError, BlockingIOError):
                 pass
-            except OSError:
+            except OSError as exc:
                 self.receive_errors += 1
+                now = time.monotonic()
+                if (isinstance(exc, ConnectionRefusedError) and self._on_unreachable is not None
+                        and self.first_datagram.is_set() and now - reported_unreachable >= UNREACHABLE_REPORT_S):
+                    reported_unreachable = now
+                    self._on_unreachable()  # the host's video port is closed
                 time.sleep(RECV_TIMEOUT_S)  # ICMP port unreachable before the host's socket is up
             while (event := rx.next_event()) is not None:
                 self._frames.put(event, keyframe=event.keyframe)

@@ -19,7 +19,10 @@ Theory of operation (LUMEN-M3-WIRE.md §4.2, and docs/protocol.md for the extens
   host finishes its side once it has read Start); keys and buttons go as 0xC8
   datagrams, there are no pings, keyframe requests or stats, and closing is a plain
   QUIC close with code 0.
-- Extended mode: pings every ``ping_interval_s`` (RTT and the host's clock offset),
+- Extended mode: liveness as the host's (endpoint.py): the host, heard many times a
+  second (audio, Pongs, video through ``heard``), is missed after
+  ``liveness_timeout_s`` (PeerSilent) and given up after ``grace_s``: the session
+  ends in error. Pings every ``ping_interval_s`` (RTT and the host's clock offset),
   stats every ``stats_interval_s`` (from ``stats_source``), keyframe requests at most one
   per ``keyframe_interval_s``, keys and mouse buttons on the control stream, pads with
   seq'd events and snapshots, and a Goodbye before the close.
@@ -86,6 +89,8 @@ class ClientOptions:
     ping_interval_s: float = 0.5
     stats_interval_s: float = 1.0
     keyframe_interval_s: float = 0.25
+    liveness_timeout_s: float = 3.0
+    grace_s: float = 10.0
     wall_offset_ns: int = 0  # this machine's wall clock minus the session clock (seeds the offset)
 
 
@@ -130,6 +135,7 @@ class ClientSession(Endpoint[ClientEvent]):
     def receive_control(self, data: bytes, now: float) -> None:
         if self.ended:
             return
+        self.heard(now)
         try:
             for payload in self._reader.feed(data):
                 if self._state == "hello":
@@ -154,6 +160,7 @@ class ClientSession(Endpoint[ClientEvent]):
     def receive_datagram(self, data: bytes, now: float) -> None:
         if not self.streaming:
             return
+        self.heard(now)
         dgram = self._parse_datagram(data)
         if dgram is None:
             return
@@ -249,6 +256,7 @@ class ClientSession(Endpoint[ClientEvent]):
         if mode.messages:
             self._deadlines["ping"] = now
             self._deadlines["stats"] = now + self.options.stats_interval_s
+            self._watch_liveness(now, self.options.liveness_timeout_s, self.options.grace_s)
 
     def _message(self, payload: bytes, now: float) -> None:
         msg = decode_message(payload)
@@ -301,4 +309,11 @@ class ClientSession(Endpoint[ClientEvent]):
             for data in self._pads.handle_timer(int(now * 1e9)):
                 self._datagram(data)
             self._arm_pads()
+        elif name == "liveness":
+            self._liveness_timer(now)
+
+    def _peer_gone(self, reason: str, now: float) -> None:
+        reason = f"lost the host: {reason}"
+        self._control += Goodbye(code=GoodbyeCode.TIMEOUT, reason=reason[:256]).encode()
+        self._end(reason, by_peer=False, error=True, code=GoodbyeCode.TIMEOUT, close=(GoodbyeCode.TIMEOUT, reason))
 

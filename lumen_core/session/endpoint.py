@@ -13,6 +13,14 @@ bytes, datagrams and timer expiries with the current time, then collects:
 
 Sessions never read a clock and never raise on what a peer sends: a peer's error ends
 the session with a SessionEnded event and a close request.
+
+Liveness (extended mode, both sides): whatever arrives from the peer (control data,
+datagrams, and what the owner reports with ``heard``: the video plane) keeps it alive.
+After ``liveness_s`` of silence the session emits PeerSilent and keeps waiting, so a
+link that comes back within ``grace_s`` carries on with the same connection
+(PeerReturned); at ``grace_s`` the peer is gone and the session ends. ``unreachable``
+reports what the network says outright (ICMP port unreachable): with the peer silent
+too, it is gone, and the session ends at once.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import Final, Generic, TypeVar
 
 from ..datagrams import Datagram, parse_datagram
 from ..errors import ProtocolError
-from .events import SessionEnded
+from .events import PeerReturned, PeerSilent, SessionEnded
 
 E = TypeVar("E")
 
@@ -31,6 +39,12 @@ E = TypeVar("E")
 MAX_QUEUED_DATAGRAMS: Final = 256
 # Events the owner has not read yet; a session produces a handful per input.
 MAX_QUEUED_EVENTS: Final = 4096
+# Silence after which a peer is missed, and after which it is given up.
+LIVENESS_S: Final = 3.0
+GRACE_S: Final = 10.0
+# A port-unreachable counts only when the peer has also been silent this long: a live
+# peer is heard many times a second, and one stray ICMP message must not end a session.
+UNREACHABLE_SILENCE_S: Final = 0.5
 
 
 class Endpoint(Generic[E]):
@@ -47,6 +61,15 @@ class Endpoint(Generic[E]):
         self.datagrams_unknown = 0
         self.datagrams_unexpected = 0  # a known type this side never receives in this mode
         self.events_dropped = 0
+        self._liveness_s = LIVENESS_S
+        self._grace_s = GRACE_S
+        self._last_heard = 0.0
+        self._silent_since: float | None = None
+        self.outages: list[float] = []  # seconds each outage the session lived through lasted
+
+    @property
+    def peer_silent(self) -> bool:
+        return self._silent_since is not None
 
     # -- outputs ---------------------------------------------------------------
 
@@ -76,7 +99,23 @@ class Endpoint(Generic[E]):
                 del self._deadlines[name]
                 self._on_timer(name, now)
 
-    # -- inputs (each session defines them) ---------------------------------------
+    # -- inputs ------------------------------------------------------------------------
+
+    def heard(self, now: float) -> None:
+        """The peer was heard (any packet of this session, the video plane's included)."""
+        if now > self._last_heard:
+            self._last_heard = now
+        if self._silent_since is not None and not self.ended:
+            outage = now - self._silent_since
+            self._silent_since = None
+            self.outages.append(round(outage, 3))
+            self._deadlines["liveness"] = now + self._liveness_s
+            self._event(PeerReturned(outage_s=outage))
+
+    def unreachable(self, now: float, what: str) -> None:
+        """The network reports the peer's ``what`` closed (ICMP port unreachable)."""
+        if not self.ended and "liveness" in self._deadlines and now - self._last_heard >= UNREACHABLE_SILENCE_S:
+            self._peer_gone(f"{what} is closed (ICMP port unreachable)", now)
 
     def receive_control(self, data: bytes, now: float) -> None:
         raise NotImplementedError
@@ -95,6 +134,28 @@ class Endpoint(Generic[E]):
 
     def _on_timer(self, name: str, now: float) -> None:
         raise NotImplementedError
+
+    def _peer_gone(self, reason: str, now: float) -> None:
+        """End the session: the peer has not been heard for the grace period, or is gone."""
+        raise NotImplementedError
+
+    def _watch_liveness(self, now: float, liveness_s: float, grace_s: float) -> None:
+        """Start watching the peer's liveness (both sides, once streaming in extended mode)."""
+        self._liveness_s, self._grace_s = liveness_s, max(grace_s, liveness_s)
+        self._last_heard = max(self._last_heard, now)
+        self._deadlines["liveness"] = self._last_heard + liveness_s
+
+    def _liveness_timer(self, now: float) -> None:
+        silent = now - self._last_heard
+        if silent >= self._grace_s:
+            self._peer_gone(f"nothing heard for {silent:.1f} s", now)
+        elif self._silent_since is None and silent >= self._liveness_s:
+            self._silent_since = self._last_heard
+            self._deadlines["liveness"] = self._last_heard + self._grace_s
+            self._event(PeerSilent(silent_s=silent, grace_s=self._grace_s))
+        else:
+            wait = self._grace_s if self._silent_since is not None else self._liveness_s
+            self._deadlines["liveness"] = self._last_heard + wait
 
     def _event(self, event: E | SessionEnded) -> None:
         if len(self._events) >= MAX_QUEUED_EVENTS:

@@ -29,6 +29,22 @@ class SessionEnded:
     code: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerSilent:
+    """Nothing heard from the peer for ``silent_s`` (the liveness timeout): the link is
+    down or the peer is gone. The session waits for it until the grace period ends."""
+
+    silent_s: float
+    grace_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerReturned:
+    """The peer is heard again after an outage of ``outage_s``, on the same connection."""
+
+    outage_s: float
+
+
 # -- client ----------------------------------------------------------------------
 
 

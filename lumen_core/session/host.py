@@ -20,7 +20,10 @@ Theory of operation (LUMEN-M3-WIRE.md §4.1, and docs/protocol.md for the extens
   session lives as long as the QUIC connection (an M3 client sends nothing while idle:
   only QUIC's 30 s idle timeout says it is gone).
 - Extended mode: a client not heard from for ``liveness_timeout_s`` (it pings every
-  0.5 s) is gone, and the session ends with Goodbye(TIMEOUT).
+  0.5 s) is missed: PeerSilent, and the owner pauses the stream (no audio goes out
+  meanwhile). Heard again within ``grace_s``: PeerReturned, and the stream resumes on
+  the same connection; not heard for ``grace_s``, or silent with its ports reported
+  closed, it is gone, and the session ends with Goodbye(TIMEOUT).
 - Rumble is state: set_rumble sends a change at once, and every pad that has rumbled
   is re-sent every ``rumble_resend_s``, so a lost update heals.
 """
@@ -107,6 +110,7 @@ class HostOffer:
     extensions: bool = True  # False: behave exactly as an M3 host
     handshake_timeout_s: float = HANDSHAKE_TIMEOUT_S
     liveness_timeout_s: float = 3.0
+    grace_s: float = 10.0
     rumble_resend_s: float = 0.5
 
 
@@ -153,7 +157,7 @@ class HostSession(Endpoint[HostEvent]):
     def receive_control(self, data: bytes, now: float) -> None:
         if self.ended:
             return
-        self._last_heard = now
+        self.heard(now)
         try:
             for payload in self._reader.feed(data):
                 if self._state == "hello":
@@ -182,7 +186,7 @@ class HostSession(Endpoint[HostEvent]):
         if self._state not in ("start", "streaming"):
             self.datagrams_early += 1
             return
-        self._last_heard = now
+        self.heard(now)
         dgram = self._parse_datagram(data)
         if dgram is None:
             return
@@ -251,7 +255,7 @@ class HostSession(Endpoint[HostEvent]):
                       close=(1, "error") if error else (0, "done"))
 
     def send_audio(self, seq: int, pts_ns: int, payload: bytes) -> None:
-        if self.streaming:
+        if self.streaming and not self.peer_silent:
             self._datagram(AudioPacket(seq=seq, pts_ns=pts_ns, payload=payload).encode())
             self.audio_sent += 1
 
@@ -312,7 +316,7 @@ class HostSession(Endpoint[HostEvent]):
         self._deadlines.pop("handshake", None)
         self._state = "streaming"
         if self.mode.messages:
-            self._deadlines["liveness"] = self._last_heard + self.offer.liveness_timeout_s
+            self._watch_liveness(self._last_heard, self.offer.liveness_timeout_s, self.offer.grace_s)
         self._event(StartReceived(client_udp_port=start.client_udp_port))
 
     def _message(self, payload: bytes, now: float) -> None:
@@ -391,16 +395,14 @@ class HostSession(Endpoint[HostEvent]):
             else:
                 self._end(reason, by_peer=False, error=True, code=GoodbyeCode.TIMEOUT, close=(0, ""))
         elif name == "liveness":
-            silent = now - self._last_heard
-            if silent >= self.offer.liveness_timeout_s:
-                reason = f"client silent for {silent:.1f} s"
-                self._control += Goodbye(code=GoodbyeCode.TIMEOUT, reason=reason).encode()
-                self._end(reason, by_peer=False, error=True, code=GoodbyeCode.TIMEOUT,
-                          close=(GoodbyeCode.TIMEOUT, reason))
-            else:
-                self._deadlines["liveness"] = self._last_heard + self.offer.liveness_timeout_s
+            self._liveness_timer(now)
         elif name == "rumble":
             for pad in list(self._rumble):
                 self._send_rumble(pad)
             if self._rumble:
                 self._deadlines["rumble"] = now + self.offer.rumble_resend_s
+
+    def _peer_gone(self, reason: str, now: float) -> None:
+        reason = f"client gone: {reason}"
+        self._control += Goodbye(code=GoodbyeCode.TIMEOUT, reason=reason[:256]).encode()
+        self._end(reason, by_peer=False, error=True, code=GoodbyeCode.TIMEOUT, close=(GoodbyeCode.TIMEOUT, reason))
