@@ -412,7 +412,7 @@ class StreamSession:
         return StatsReport(
             frames_received=rx.stats.frames_completed if rx else 0,
             frames_recovered=rx.stats.frames_recovered if rx else 0,
-            frames_lost=(rx.stats.frames_dropped if rx else 0) + (dec.dropped if dec else 0),
+            frames_lost=(rx.order_stats.lost if rx else 0) + (dec.dropped if dec else 0),
             frames_decoded=dec.decoded if dec else 0,
             decode_time_us=int((p50["p50"] if p50 else 0) * 1000),
             keyframe_requests=self.core.keyframe_requests if self.core else 0,
@@ -481,7 +481,7 @@ class StreamSession:
         return {
             "frames_received": rx.stats.frames_completed if rx else 0,
             "frames_decoded": dec.decoded if dec else 0,
-            "frames_lost": (rx.stats.frames_dropped if rx else 0) + (dec.dropped if dec else 0),
+            "frames_lost": (rx.order_stats.lost if rx else 0) + (dec.dropped if dec else 0),
             "frames_recovered": rx.stats.frames_recovered if rx else 0,
             "video_bytes": rx.stats.datagram_bytes if rx else 0,
         }
@@ -535,7 +535,9 @@ class StreamSession:
             "frames_received": rx.stats.frames_completed if rx else 0,
             "frames_decoded": dec.decoded if dec else 0,
             "frames_recovered": rx.stats.frames_recovered if rx else 0,
-            "frames_lost": rx.stats.frames_dropped if rx else 0,
+            "frames_lost": rx.order_stats.lost if rx else 0,  # never whole in time
+            "frames_reordered": rx.order_stats.reordered if rx else 0,  # whole out of order, put back in it
+            "frames_late": rx.order_stats.late if rx else 0,  # whole only after their turn was given up
             "frames_dropped": dec.dropped if dec else 0,  # complete, but no keyframe to decode them from
             "frames_skipped": self._frames.skipped if self._frames else 0,  # the decoder was behind
             "keyframe_requests": core.keyframe_requests if core else 0,
@@ -548,6 +550,7 @@ class StreamSession:
                 "packets_received": rx.stats.packets_received if rx else 0,
                 "packets_dropped": rx.stats.packets_dropped if rx else 0,
                 "fec_recovered_shards": rx.stats.fec_recovered_shards if rx else 0,
+                "late_shards": rx.stats.late_shards if rx else 0,  # rebuilt by FEC, then arrived after all
                 "unauthentic": rx.stats.unauthentic if rx else 0,
                 "replayed": rx.stats.replayed if rx else 0,
                 "binds_sent": rx.binds_sent if rx else 0,

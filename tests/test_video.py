@@ -113,6 +113,31 @@ def test_loss_within_recovery_reordering_and_duplicates_give_back_exact_frames(n
     assert r.stats.fec_recovered_shards == ev.recovered_shards
 
 
+def test_a_parity_floor_gives_small_frames_two_recovery_shards() -> None:
+    config = replace(M3, min_parity=2)
+    assert [config.parity_for(k) for k in (1, 5, 10, 11, 100)] == [2, 2, 2, 3, 20]
+    assert replace(config, percent=0).parity_for(1) == 0  # no FEC asked: none
+    tight = VideoConfig(percent=20, max_data_per_block=1, key=KEY, min_parity=2)
+    assert tight.parity_for(1) == 1  # never more than a receiver takes (k + m <= 2 here)
+    p, r = Packetizer(config), Reassembler(M3)  # the receiver needs no floor: m is in the header
+    au = os.urandom(900)
+    wires = flat(p.packetize(au, pts_ns=1, user_flags=USER_KEYFRAME))
+    assert len(wires) == 3
+    deliver(r, wires[2:])  # the data shard and one recovery shard lost
+    [ev] = frames(r)
+    assert ev.data == au and ev.recovered_shards == 1
+
+
+def test_a_rebuilt_shard_that_arrives_after_all_counts_as_late_not_lost() -> None:
+    p, r = Packetizer(M3), Reassembler(M3)
+    wires = flat(p.packetize(os.urandom(6000), pts_ns=1, user_flags=1))  # 5 data shards, 1 recovery
+    deliver(r, wires[:4] + wires[5:])  # the recovery shard overtook data shard 4
+    [ev] = frames(r)
+    assert ev.recovered_shards == 1 and r.stats.late_shards == 0
+    deliver(r, [wires[4]])
+    assert r.stats.late_shards == 1 and r.stats.fec_recovered_shards == 1
+
+
 def test_loss_beyond_recovery_loses_that_frame_only() -> None:
     config = CONFIGS["gf16-small-blocks"]
     p, r = Packetizer(config), Reassembler(config)

@@ -13,7 +13,8 @@ the error queue for the address; the client's is connected, so a read says so.
 
 Client: ``open_video_socket`` binds the socket *before* Start is sent (its port goes in
 Start); ``VideoReceiver`` then connects it to the host's video port, receives (with UDP
-GRO where available), reassembles, and hands whole frames to the decoder through a
+GRO where available), reassembles, puts frames back in order (reorder.FrameOrder:
+a short wait for one that is late), and hands them to the decoder through a
 short FIFO (handoff.FrameQueue: compressed frames are a chain). In extended mode it
 sends bind datagrams from the same socket.
 """
@@ -35,6 +36,7 @@ from ..video.config import MAX_DATAGRAM, VideoConfig
 from ..video.header import USER_KEYFRAME, USER_PICTURE
 from ..video.packetizer import Packetizer, SealedBlock, SenderStats
 from ..video.reassembler import FrameReady, Reassembler, ReceiverStats
+from ..video.reorder import FrameOrder, OrderStats
 from .handoff import Closed, FrameQueue, LatestSlot
 from .sockets import big_buffers
 
@@ -294,6 +296,7 @@ class VideoReceiver:
         self._view = memoryview(self._buffer)
         self._cmsg_space = socket.CMSG_SPACE(4)
         self._reassembler = Reassembler(config)
+        self._order = FrameOrder()
         self._binds = BindSealer(config.key, config.salt) if binds and config.encrypt else None
         self._frames = frames
         self._clock_ns = clock_ns
@@ -315,6 +318,10 @@ class VideoReceiver:
     @property
     def stats(self) -> ReceiverStats:
         return self._reassembler.stats
+
+    @property
+    def order_stats(self) -> OrderStats:
+        return self._order.stats
 
     @property
     def fec_engine(self) -> str:
@@ -404,5 +411,9 @@ class VideoReceiver:
                     reported_unreachable = now
                     self._on_unreachable()  # the host's video port is closed
                 time.sleep(RECV_TIMEOUT_S)  # ICMP port unreachable before the host's socket is up
+            now_ns = self._clock_ns()
+            ready = self._order.poll(now_ns)
             while (event := rx.next_event()) is not None:
-                self._frames.put(event, keyframe=event.keyframe)
+                ready += self._order.push(event, now_ns)
+            for frame in ready:
+                self._frames.put(frame, keyframe=frame.keyframe)

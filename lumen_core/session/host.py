@@ -31,7 +31,7 @@ Theory of operation (LUMEN-M3-WIRE.md §4.1, and docs/protocol.md for the extens
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from ..control import (
@@ -150,7 +150,7 @@ class HostSession(Endpoint[HostEvent]):
         """The video plane the Welcome announced (after accept)."""
         if self.welcome is None:
             raise RuntimeError("no Welcome yet")
-        return self.welcome.video_config()
+        return replace(self.welcome.video_config(), min_parity=self.mode.parity_floor)
 
     # -- driving --------------------------------------------------------------------
 

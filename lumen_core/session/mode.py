@@ -18,14 +18,15 @@ class Mode:
     seq_pads: bool  # pad events and snapshots with sequence numbers (0xCB-0xCD)
     frame_timing: bool  # the host's per-frame processing time (0xCE)
     binds: bool  # client-to-host bind and keepalive datagrams on the video port
+    parity_floor: int  # the fewest recovery shards the host sends a block (FEC percent > 0)
 
     @property
     def extended(self) -> bool:
         return self.extension_version > 0
 
 
-BASE: Final = Mode("base", 0, False, False, False, False, False, False)
-EXTENDED_V1: Final = Mode("extended", 1, True, True, True, True, True, True)
+BASE: Final = Mode("base", 0, False, False, False, False, False, False, 0)
+EXTENDED_V1: Final = Mode("extended", 1, True, True, True, True, True, True, 2)
 
 
 def negotiated(hello_version: int | None, welcome_version: int | None) -> Mode:

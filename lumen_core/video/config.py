@@ -44,6 +44,18 @@ class VideoConfig:
     key: bytes = bytes(KEY_SIZE)
     salt: bytes = M3_SALT
     max_frame_bytes: int = MAX_FRAME_BYTES
+    # The sender's floor on recovery shards per block when percent > 0 (not on the wire:
+    # a receiver takes any m up to max_total_shards). M3 sends ceil(k * percent / 100),
+    # one shard for every small frame; lumen's host asks 2 in extended mode, as Moonlight
+    # asks of its hosts, so one lost datagram of a small frame is not the frame lost.
+    min_parity: int = 0
+
+    def parity_for(self, k: int) -> int:
+        """The recovery shards a block of k data shards gets."""
+        m = parity_count(k, self.percent)
+        if self.percent and m < self.min_parity:
+            m = min(self.min_parity, self.max_total_shards - k)
+        return m
 
     @property
     def scheme_ceiling(self) -> int:

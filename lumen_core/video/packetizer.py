@@ -5,7 +5,8 @@ The rules of LUMEN-M3-WIRE.md §5.4, with P = shard_payload, D = max_data_per_bl
 1. An AU of L bytes has ``max(1, ceil(L / P))`` data shards; shard s holds bytes
    ``[s*P, (s+1)*P)`` and the last is zero-padded to P (an empty AU is one zero shard).
 2. Blocks of D data shards (only the last may be short), ``max(1, ceil(shards / D))``.
-3. A block of k data shards has ``m = ceil(k * percent / 100)`` recovery shards.
+3. A block of k data shards has ``m = ceil(k * percent / 100)`` recovery shards, and at
+   least ``min_parity`` when percent > 0 (lumen's host in extended mode: 2).
 4. Sent block by block, data shards then recovery shards; stream_seq and the crypto
    seq go up by one per packet.
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fec import FecEngine, engine_for, parity_count
+from ..fec import FecEngine, engine_for
 from .config import VideoConfig
 from .crypto import HOST, Sealer
 from .header import HEADER, HEADER_SIZE, MAGIC, PACKET_EOF, PACKET_PIC, PACKET_SOF, VERSION, build_packets
@@ -113,7 +114,7 @@ class Packetizer:
         st.frame_bytes += size
         for b in range(blocks):
             k = min(d, total - b * d)
-            m = parity_count(k, cfg.percent)
+            m = cfg.parity_for(k)
             body = source[b * d * p : (b * d + k) * p]  # the last shard may be short: padded
             template = HEADER.pack(pts_ns, index, 0, size, user_flags & 0xFFFFFFFF, b, blocks, k, m, 0, p,
                                    MAGIC, VERSION, cfg.scheme, PACKET_PIC)

@@ -31,7 +31,9 @@ Rules (LUMEN-M3-WIRE.md §5.5; M3's counters keep M3's names and meaning):
    ignored, uncounted.
 6. A block is decoded as soon as any k of its k + m shards are in (FEC only when a data
    shard is missing: ``fec_recovered_shards``). A frame is emitted when every block is
-   done: FrameReady, possibly out of frame order; nothing waits for older frames.
+   done: FrameReady, possibly out of frame order; nothing waits for older frames (the
+   client's reorder.FrameOrder puts them back in order). A data shard that FEC rebuilt
+   and that arrives after all was reordered, not lost: ``late_shards`` counts it.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class ReceiverStats:
     oversize: int = 0  # longer than the 2048 bytes a video datagram may have
     replayed: int = 0
     frames_recovered: int = 0  # emitted frames that needed FEC
+    late_shards: int = 0  # data shards FEC had rebuilt that arrived after all: reordered, not lost
     run_packets: int = 0  # taken a run at a time by receive_segments' fast path
 
 
@@ -124,6 +127,7 @@ class _Frame:
     blocks: list[_Block | None]
     remaining: int
     recovered: int = 0
+    rebuilt: list[int] = field(default_factory=list)  # block * D + index of each data shard FEC rebuilt
 
 
 def _newer(a: int, b: int) -> bool:
@@ -147,7 +151,9 @@ class Reassembler:
         self._max_blocks = config.max_blocks
         self._max_frame = config.max_frame_bytes
         self._frames: dict[int, _Frame] = {}
-        self._emitted: set[int] = set()  # at most WINDOW_FRAMES + 1: pruned with the window
+        # Emitted frames (at most WINDOW_FRAMES + 1: pruned with the window), each with the
+        # data shards FEC rebuilt, as block * D + index: one of them arriving now was late.
+        self._emitted: dict[int, frozenset[int]] = {}
         self._newest: int | None = None
         self._scratch = bytearray(MAX_DATAGRAM)
         self._scratch_view = memoryview(self._scratch)
@@ -253,6 +259,9 @@ class Reassembler:
             st.bytes_received += run * self._packet_size
             st.packets_dropped += run
             st.run_packets += run
+            rebuilt = self._emitted.get(index)
+            if rebuilt and i < k:
+                st.late_shards += len(rebuilt.intersection(range(b * d + i, b * d + min(k, i + run))))
             return run
         frame = self._frames.get(index)
         if frame is None or frame.block_count != blocks or frame.frame_bytes != frame_bytes:
@@ -327,6 +336,8 @@ class Reassembler:
             self._prune()
         if ((self._newest - index) & _WRAP) > WINDOW_FRAMES or index in self._emitted:
             st.packets_dropped += 1
+            if self._emitted.get(index) and b * self._d + i in self._emitted[index]:
+                st.late_shards += 1
             return
         if seq is not None:
             if not self._replay.check(seq):
@@ -406,6 +417,8 @@ class Reassembler:
     def _finish_block(self, index: int, frame: _Frame, b: int, block: _Block, now_ns: int) -> None:
         missing = block.k - sum(block.present[: block.k])
         if missing:
+            base = b * self._d
+            frame.rebuilt.extend(base + i for i in range(block.k) if not block.present[i])
             if not self._rebuild(frame, b, block):
                 # Only a missing GF16 binding gets here (k valid shards always decode):
                 # the block can never be rebuilt, and its frame falls out of the window.
@@ -433,7 +446,7 @@ class Reassembler:
 
     def _emit(self, index: int, frame: _Frame, now_ns: int) -> None:
         del self._frames[index]
-        self._emitted.add(index)
+        self._emitted[index] = frozenset(frame.rebuilt)
         st = self.stats
         st.frames_completed += 1
         st.frames_recovered += frame.recovered > 0
@@ -451,4 +464,4 @@ class Reassembler:
         for index in [i for i in self._frames if ((newest - i) & _WRAP) > WINDOW_FRAMES]:
             del self._frames[index]
             self.stats.frames_dropped += 1
-        self._emitted = {i for i in self._emitted if ((newest - i) & _WRAP) <= WINDOW_FRAMES}
+        self._emitted = {i: r for i, r in self._emitted.items() if ((newest - i) & _WRAP) <= WINDOW_FRAMES}
