@@ -63,6 +63,8 @@ WELCOME_TIMEOUT_S: Final = 10.0
 # its last client may be on its way out (gone without a goodbye, or just finishing).
 BUSY_RETRY_S: Final = 0.5
 BUSY_PATIENCE_S: Final = 6.0
+# The audio jitter buffer is asked for what is due this often (a packet is 5 ms).
+AUDIO_TICK_S: Final = 0.004
 
 
 class TrustError(Exception):
@@ -161,6 +163,7 @@ class StreamSession:
         self._receiver: VideoReceiver | None = None
         self._decoder: DecoderThread | None = None
         self._audio: AudioReceiver | None = None
+        self._audio_clock: asyncio.Task[None] | None = None
         self._frames: FrameQueue[FrameReady] | None = None
         self.host_times = HostTimes()
         self.rumble_messages = 0
@@ -263,6 +266,8 @@ class StreamSession:
             self._ended.set()
 
     async def _teardown(self) -> None:
+        if self._audio_clock is not None:
+            self._audio_clock.cancel()
         for part in (self._receiver, self._decoder):
             if part is not None:
                 part.stop()
@@ -332,7 +337,7 @@ class StreamSession:
             if self._audio is not None:
                 if self._first_audio is None:
                     self._first_audio = time.monotonic()
-                self._audio.receive(event.packet)
+                self._audio.receive(event.packet, self._loop.time() if self._loop else 0.0)
         elif isinstance(event, RumbleReceived):
             self.rumble_messages += 1
             self.rumble[event.pad] = (event.low, event.high)
@@ -364,6 +369,7 @@ class StreamSession:
             "height": welcome.height, "fps": welcome.refresh_hz,
             "fec": f"{'gf16' if welcome.fec_scheme else 'gf8'} {welcome.fec_percent} %",
             "shard_payload": welcome.shard_payload, "encrypted": welcome.encrypt, "video_port": welcome.udp_port,
+            "client_video_port": self._video_socket.getsockname()[1],
             "host_name": ext.host_name if ext else None, "bitrate_kbps": ext.bitrate_kbps if ext else None,
         }
         peer = self._proto.peer_address()
@@ -382,9 +388,17 @@ class StreamSession:
                                        on_heard=partial(loop.call_soon_threadsafe, self._video_heard),
                                        on_unreachable=partial(loop.call_soon_threadsafe, self._video_unreachable))
         self._audio = AudioReceiver(self._on_audio)
+        self._audio_clock = loop.create_task(self._play_audio(self._audio))
         self._decoder.start()
         self._receiver.start()
         self._streaming.set()
+
+    async def _play_audio(self, audio: AudioReceiver) -> None:
+        """The audio clock: what the jitter buffer has due is played every AUDIO_TICK_S."""
+        loop = asyncio.get_running_loop()
+        while not self._ended.is_set():
+            audio.poll(loop.time())
+            await asyncio.sleep(AUDIO_TICK_S)
 
     def _video_heard(self) -> None:
         core, proto = self.core, self._proto
@@ -559,6 +573,12 @@ class StreamSession:
             "audio_packets": audio.packets if audio else 0,
             "audio_packets_per_s": round(audio.packets / audio_span, 1) if audio and audio_span > 0 else 0.0,
             "audio_lost": audio.lost if audio else 0,
+            "audio_played": audio.played if audio else 0,
+            "audio_played_per_s": round(audio.played / audio_span, 1) if audio and audio_span > 0 else 0.0,
+            "audio_concealed": audio.concealed if audio else 0,
+            "audio_late": audio.late if audio else 0,
+            "audio_duplicates": audio.duplicates if audio else 0,
+            "audio_target_ms": round(audio.target_s * 1000, 1) if audio else None,
             "rumble_messages": self.rumble_messages,
             "rumble": {str(pad): list(v) for pad, v in self.rumble.items()},
             "rtt_ms": round(rtt / 1e6, 3) if rtt is not None else None,

@@ -7,6 +7,9 @@ limits and blackholes them as each test says. 640x360@60 test pattern unless sai
 
 from __future__ import annotations
 
+import os
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from network import client_in, host_in, need_netlab
 
 from netlab import Impairment, NetLab
+from netlab.lab import ADDRESS_A
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -89,3 +93,104 @@ def test_twenty_connects_through_30_percent_loss_all_succeed(lab: NetLab, tmp_pa
     assert modes == ["extended"] * 20
     host.wait_for_sessions(20, timeout_s=30)
     assert host.log().count("mode with") == 20, "one handshake each"
+
+
+def test_jitter_reordering_and_duplication_lose_nothing(lab: NetLab, tmp_path: Path) -> None:
+    lab.set(Impairment(delay_ms=20, jitter_ms=10, reorder=0.05, duplicate=0.05))
+    host = host_in(lab, tmp_path, "--max-sessions", "1")
+    client = client_in(lab, tmp_path, host, 8.0)
+    assert client.wait() == 0, client.log()
+    stats = client.stats()
+    [served] = host.wait_for_sessions(1)
+    assert stats["frames_lost"] == 0 and stats["frames_dropped"] == 0, stats
+    # Every frame the host sent was decoded, but for what was in flight when the client left.
+    assert stats["frames_decoded"] >= served["frames_sent"] - 5, (stats["frames_decoded"], served["frames_sent"])
+    assert stats["audio_played_per_s"] >= 195 and stats["audio_concealed"] == 0, stats
+    assert lab.counters()["a>b"]["reordered"] > 50
+
+
+@pytest.mark.parametrize("loss", [0.05, 0.10])
+def test_random_loss_both_ways(lab: NetLab, tmp_path: Path, loss: float) -> None:
+    lab.set(Impairment(loss=loss))
+    host = host_in(lab, tmp_path, "--max-sessions", "1", "--fec-parity", "20")
+    client = client_in(lab, tmp_path, host, 10.0)
+    assert client.wait() == 0, client.log()
+    stats = client.stats()
+    [served] = host.wait_for_sessions(1)
+    decoded = stats["frames_decoded"] / served["frames_sent"]
+    assert decoded >= (0.995 if loss <= 0.05 else 0.98), (decoded, stats)
+
+
+def test_a_loss_burst_heals_within_a_second(lab: NetLab, tmp_path: Path) -> None:
+    host = host_in(lab, tmp_path, "--max-sessions", "1")
+    client = client_in(lab, tmp_path, host, 8.0)
+    host.wait_for_log("video to")
+    time.sleep(2.0)
+    lab.set(Impairment(loss=0.3))
+    time.sleep(2.0)
+    lab.set(Impairment())
+    assert client.wait() == 0, client.log()
+    stats = client.stats()
+    # A freeze that starts in the burst ends within a second of it.
+    assert stats["freezes"]["longest_s"] <= 2.0 + 1.0, stats["freezes"]
+
+
+def test_corruption_on_both_planes_is_rejected_and_counted(lab: NetLab, tmp_path: Path) -> None:
+    lab.set(Impairment(corrupt=0.02))
+    host = host_in(lab, tmp_path, "--max-sessions", "1")
+    client = client_in(lab, tmp_path, host, 8.0)
+    assert client.wait() == 0, client.log()
+    stats = client.stats()
+    [served] = host.wait_for_sessions(1)
+    to_client = lab.counters()["a>b"]["corrupted_to"][stats["config"]["client_video_port"]]  # type: ignore[index]
+    to_host = lab.counters()["b>a"]["corrupted_to"].get(host.video_port, 0)  # type: ignore[union-attr]
+    assert to_client > 20 and stats["video"]["unauthentic"] == to_client, (to_client, stats["video"])
+    assert served["video_garbage"] == to_host  # the client's binds and keepalives
+    assert stats["frames_decoded"] >= 0.9 * served["frames_sent"], stats
+
+
+INPUT_CLIENT = textwrap.dedent("""
+    import asyncio, sys, threading, time
+    from lumen_client.session import StreamOptions, StreamSession
+    from lumen_client.trust_store import TrustStore
+    from lumen_core.gamepad import LUMEN_BTN_A, PadState
+    host, port, pin, store = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    session = StreamSession(StreamOptions(host=host, port=port, pin=pin, width=640, height=360),
+                            TrustStore(store), lambda fp: True)
+    done = threading.Event()
+    threading.Thread(target=lambda: (asyncio.run(session.run()), done.set()), daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not session.streaming:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    session.call_soon(session.pad_arrived, 0, "test pad")
+    for n in range(100):  # 2 s of playing: keys, buttons, the pad's button, stick and trigger
+        down = n % 2 == 0
+        session.call_soon(session.send_key, 0x41 + n % 5, down)
+        session.call_soon(session.send_mouse_button, 1 + n % 3, down)
+        session.call_soon(session.set_pad_state, 0, PadState(buttons=LUMEN_BTN_A if down else 0,
+                                                             lx=n * 300, rt=n * 2))
+        time.sleep(0.02)
+    for vk in range(0x41, 0x46):
+        session.call_soon(session.send_key, vk, False)
+    for button in (1, 2, 3):
+        session.call_soon(session.send_mouse_button, button, False)
+    session.call_soon(session.set_pad_state, 0, PadState())
+    time.sleep(1.0)  # everything let go must have reached the host by now
+    session.stop()
+    assert done.wait(20)
+    print("released", flush=True)
+""")
+
+
+def test_input_under_loss_reordering_and_duplication_is_all_released(lab: NetLab, tmp_path: Path) -> None:
+    lab.set(Impairment(loss=0.05, delay_ms=10, jitter_ms=5, reorder=0.05, duplicate=0.05))
+    host = host_in(lab, tmp_path, "--max-sessions", "1")
+    proc = lab.run("b", [sys.executable, "-c", INPUT_CLIENT, ADDRESS_A, str(host.port), host.fingerprint,
+                         str(tmp_path / "pins.json")], capture_output=True, text=True, timeout=90,
+                   env=os.environ | {"PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.stdout.strip() == "released", proc.stderr
+    [served] = host.wait_for_sessions(1)
+    assert served["input"]["keys"] >= 50 and served["input"]["mouse"] >= 50 and served["input"]["pad"] >= 10, served
+    assert served["input_released"] == 0, "a key or button was still held when the client left"
+    assert all(not any(state.values()) for state in served["pads"].values()), served["pads"]
