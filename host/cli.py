@@ -94,9 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--no-extensions", action="store_true",
                      help="speak only lumen M3's base protocol, even to clients that announce extensions")
     video = p.add_argument_group("video")
-    video.add_argument("--source", choices=("pattern", "screen", "m3-synthetic"), default="pattern",
-                       help="test pattern (default), the X11 screen of $DISPLAY, or lumen M3's synthetic frames "
-                            "(raw 64 KiB test frames an M3 client verifies byte for byte)")
+    video.add_argument("--source", choices=("pattern", "scene", "screen", "m3-synthetic"), default="pattern",
+                       help="test pattern (default: flat colour, compresses to almost nothing), scene (detailed "
+                            "moving pictures whose bitrate follows --bitrate, as a desktop or game's does), the "
+                            "X11 screen of $DISPLAY, or lumen M3's synthetic frames (raw 64 KiB test frames an M3 "
+                            "client verifies byte for byte)")
     video.add_argument("--frames", type=_ranged(1, 1 << 31), default=300,
                        help="with --source m3-synthetic: frames per session (default 300)")
     video.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")

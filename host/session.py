@@ -38,11 +38,14 @@ from lumen_core.session.events import (
     PeerSilent,
     SessionEnded,
     StartReceived,
+    StatsReceived,
 )
+from lumen_core.session.rate import RateController
 
 from .audio import FRAME_SAMPLES, RATE, OpusEncoder
 from .pads import rumble_from_triggers
-from .video import EncoderSettings, PatternVideo, ScreenVideo, SyntheticPipeline, VideoPipeline
+from .scene import SceneVideo
+from .video import EncoderSettings, PatternVideo, ScreenVideo, SyntheticPipeline, VideoPipeline, VideoSource
 
 if TYPE_CHECKING:
     from .server import HostServer
@@ -75,6 +78,7 @@ class HostConnection(SessionProtocol):
         self._tasks: list[asyncio.Task[None]] = []
         self._finish_handle: asyncio.TimerHandle | None = None
         self._finishing = False
+        self._rate: RateController | None = None
         self.started = time.monotonic()
         self.streaming_since: float | None = None
         self.end_reason = ""
@@ -116,6 +120,8 @@ class HostConnection(SessionProtocol):
                 self._sender.paused = False
             if self._pipeline is not None:
                 self._pipeline.request_keyframe()
+        elif isinstance(event, StatsReceived):
+            self._rate_report(event)
         elif isinstance(event, SessionEnded):
             self.end_reason = event.reason
             self._teardown_soon()
@@ -156,7 +162,13 @@ class HostConnection(SessionProtocol):
         codec = self.core.codec or "hevc"
         gop_s = 10.0 if self.core.mode.keyframe_requests else BASE_GOP_S
         settings = EncoderSettings(codec, width, height, min(hz, opts.fps), opts.bitrate_kbps, gop_s)
-        source = ScreenVideo(width, height, settings.fps) if opts.source == "screen" else PatternVideo(width, height)
+        source: VideoSource
+        if opts.source == "screen":
+            source = ScreenVideo(width, height, settings.fps)
+        elif opts.source == "scene":
+            source = SceneVideo(width, height)
+        else:
+            source = PatternVideo(width, height)
         self._pipeline = VideoPipeline(source, settings, self._submit, self._host.wall_offset_ns, opts.encoders)
 
     def _submit(self, frame: EncodedFrame) -> None:
@@ -182,6 +194,8 @@ class HostConnection(SessionProtocol):
                  self._video_socket.getsockname()[1], pipeline.encoder_name, self._sender.fec_engine,
                  self._sender.aead)
         self.streaming_since = time.monotonic()
+        if core.mode.messages and isinstance(pipeline, VideoPipeline):
+            self._rate = RateController(opts.bitrate_kbps, opts.fec_parity, self.now())
         self._sender.start()
         pipeline.start()
         self._tasks = [self._loop.create_task(self._audio_pump())]
@@ -189,6 +203,23 @@ class HostConnection(SessionProtocol):
             self._tasks.append(self._loop.create_task(self._rumble_pulse()))
         if opts.seconds:
             self._finish_handle = self._loop.call_later(opts.seconds, self._finish)
+
+    def _rate_report(self, report: StatsReceived) -> None:
+        """The client's loss and queue delay: the rate control may change the bitrate and FEC."""
+        rate, pipeline, sender = self._rate, self._pipeline, self._sender
+        if rate is None or not isinstance(pipeline, VideoPipeline) or sender is None:
+            return
+        decision = rate.report(report.video_packets_expected, report.video_packets_received,
+                               report.queue_delay_us, self.now())
+        if decision is None:
+            return
+        log.info("rate control: %d kbit/s, FEC %d %% (%s)", decision.bitrate_kbps, decision.fec_percent,
+                 decision.reason)
+        pipeline.set_bitrate(decision.bitrate_kbps)
+        sender.set_fec_percent(decision.fec_percent)
+        sender.set_pace(rate.pace_bps(self._host.options.pace_mbps * 1_000_000) or None)
+        self.core.send_rate_update(decision.bitrate_kbps, decision.fec_percent, decision.reason)
+        self.drive()
 
     def _heard(self) -> None:
         """The client's video plane was heard (a bind or keepalive): it is alive."""
@@ -313,6 +344,8 @@ class HostConnection(SessionProtocol):
             "video_binds": sender.binds_received if sender else 0,
             "video_garbage": sender.garbage if sender else 0,
             "keyframe_requests": core.keyframe_requests,
+            "rate_changes": [{"at_s": round(t - self._rate.started, 3), "kbps": kbps, "fec_percent": fec,
+                              "reason": why} for t, kbps, fec, why in self._rate.history] if self._rate else [],
             "audio_packets": core.audio_sent,
             "rumble_messages": core.rumble_sent,
             "input": {"keys": core.input_counts["keys"], "mouse": core.input_counts["mouse"],

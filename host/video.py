@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Protocol
 
@@ -97,6 +97,11 @@ class EncoderSettings:
     # The longest run without an IDR. Extended-mode clients ask for one after a loss,
     # so 10 s; an M3 client cannot, so it gets one every 2 s to recover from.
     gop_s: float = 10.0
+    max_kbps: int = 0  # the most the rate control may ask (0: bitrate_kbps)
+
+    def __post_init__(self) -> None:
+        if not self.max_kbps:
+            object.__setattr__(self, "max_kbps", self.bitrate_kbps)
 
 
 def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = None) -> tuple[av.CodecContext, str]:
@@ -119,7 +124,10 @@ def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = N
         ctx.colorspace, ctx.color_primaries, ctx.color_trc, ctx.color_range = 1, 1, 1, 1
         ctx.gop_size = max(1, round(settings.fps * settings.gop_s))
         if name == "libx264":
-            ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "forced-idr": "1"}
+            # VBV on (its ceiling the session's bitrate, half a second deep: keyframes stay
+            # whole) is what lets x264 take a lower bitrate between frames.
+            ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "forced-idr": "1",
+                           "maxrate": f"{settings.max_kbps}k", "bufsize": f"{settings.max_kbps // 2}k"}
         elif name == "libx265":
             ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "x265-params": "log-level=error"}
         elif name.endswith("_nvenc"):
@@ -147,6 +155,7 @@ class VideoPipeline:
         self._encoder, self.encoder_name = open_encoder(settings, encoders)
         self._keyframe = threading.Event()
         self._keyframe.set()  # the first frame is an IDR anyway; say so to the packetizer
+        self._bitrate_kbps: int | None = None  # a change for the encode thread to make
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="video-encode", daemon=True)
         self.frames = 0
@@ -158,6 +167,20 @@ class VideoPipeline:
 
     def request_keyframe(self) -> None:
         """Any thread: the next frame is encoded as an IDR."""
+        self._keyframe.set()
+
+    def set_bitrate(self, kbps: int) -> None:
+        """Any thread: encode at ``kbps`` from the next frame on."""
+        self._bitrate_kbps = kbps
+
+    def _apply_bitrate(self, kbps: int) -> None:
+        """libx264 takes a new bitrate between frames (its VBV is on: see open_encoder);
+        other encoders are opened again at it, which costs a keyframe."""
+        self._settings = replace(self._settings, bitrate_kbps=kbps)
+        if self.encoder_name == "libx264":
+            self._encoder.bit_rate = kbps * 1000
+            return
+        self._encoder, self.encoder_name = open_encoder(self._settings, (self.encoder_name,))
         self._keyframe.set()
 
     def stop(self) -> None:
@@ -186,6 +209,9 @@ class VideoPipeline:
             pts_ns = capture_ns + self._wall_offset_ns
             frame = self._source.grab(number, pts_ns)
             frame.pts = number
+            kbps, self._bitrate_kbps = self._bitrate_kbps, None
+            if kbps is not None and kbps != self._settings.bitrate_kbps:
+                self._apply_bitrate(kbps)
             idr = self._keyframe.is_set()
             if idr:
                 self._keyframe.clear()

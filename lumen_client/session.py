@@ -43,6 +43,7 @@ from lumen_core.session.events import (
     FrameTimingReceived,
     PeerReturned,
     PeerSilent,
+    RateChanged,
     RumbleReceived,
     SessionEnded,
     Streaming,
@@ -172,6 +173,8 @@ class StreamSession:
         self._started = 0.0
         self._first_audio: float | None = None
         self.busy_retries = 0
+        self.host_rate: tuple[int, int] | None = None  # the host's bitrate (kbit/s) and FEC %, as it last said
+        self.rate_changes: list[dict[str, Any]] = []
         self.outage_since: float | None = None  # monotonic time the host was last heard, during an outage
 
     # -- driving ---------------------------------------------------------------
@@ -345,6 +348,10 @@ class StreamSession:
                 self._on_rumble(event.pad, event.low, event.high)
         elif isinstance(event, FrameTimingReceived):
             self.host_times.put(event.frame_index, event.host_us)
+        elif isinstance(event, RateChanged):
+            self.host_rate = (event.bitrate_kbps, event.fec_percent)
+            self.rate_changes.append({"kbps": event.bitrate_kbps, "fec_percent": event.fec_percent,
+                                      "reason": event.reason})
         elif isinstance(event, PeerSilent):
             self.outage_since = time.monotonic() - event.silent_s
             log.warning("the host has not been heard for %.1f s; waiting up to %.0f s", event.silent_s,
@@ -431,6 +438,9 @@ class StreamSession:
             decode_time_us=int((p50["p50"] if p50 else 0) * 1000),
             keyframe_requests=self.core.keyframe_requests if self.core else 0,
             audio_packets=self._audio.packets if self._audio else 0,
+            video_packets_expected=rx.stats.packets_expected if rx else 0,
+            video_packets_received=rx.stats.packets_received - rx.stats.replayed if rx else 0,
+            queue_delay_us=self.host_times.queue.interval_us(),
         )
 
     # -- what the person does (event loop thread; other threads use call_soon) --------
@@ -558,9 +568,11 @@ class StreamSession:
             "outages": core.outages if core else [],
             "freezes": dec.freezes.summary(time.monotonic()) if dec else None,
             "busy_retries": self.busy_retries,
+            "rate_changes": self.rate_changes[-100:],
             "keyframes_wanted": self.keyframes_wanted,
             "video": {
                 "datagrams": rx.stats.datagrams if rx else 0,
+                "bytes": rx.stats.datagram_bytes if rx else 0,
                 "packets_received": rx.stats.packets_received if rx else 0,
                 "packets_dropped": rx.stats.packets_dropped if rx else 0,
                 "fec_recovered_shards": rx.stats.fec_recovered_shards if rx else 0,

@@ -50,6 +50,7 @@ class HostTimes:
         self._lock = threading.Lock()
         self.host = Latency()  # capture -> handed to the video plane (encode and hand-off)
         self.network = Latency()  # handed to the video plane -> frame whole on the client
+        self.queue = QueueDelay()
 
     def put(self, frame_index: int, host_us: int) -> None:
         """The host's time for a frame (event loop thread)."""
@@ -72,6 +73,7 @@ class HostTimes:
     def _record(self, host_us: int, reassembled_ns: int) -> None:
         self.host.add(host_us * 1000)
         self.network.add(reassembled_ns - host_us * 1000)
+        self.queue.add(reassembled_ns - host_us * 1000)
 
     @staticmethod
     def _remember(table: OrderedDict[int, int], key: int, value: int) -> None:
@@ -130,4 +132,35 @@ class FreezeMeter:
                 "mean_s": round(self.total_s / self.count, 3) if self.count else 0.0,
                 "longest_s": round(max((d for _, d in self.freezes), default=0.0), 3),
                 "total_s": round(self.total_s, 3),
+                "freezes": [[round(start - self._first, 3), round(d, 3)] for start, d in self.freezes]
+                if self._first is not None else [],
             }
+
+
+# Intervals whose medians make the path's baseline: the least of the last half minute.
+QUEUE_BASELINE_INTERVALS: Final = 30
+
+
+class QueueDelay:
+    """How much longer than the path's least the frames of the last interval took on
+    the network: the median of the interval, less the lowest median of recent ones.
+    A queue building at a bottleneck shows here before loss does."""
+
+    def __init__(self) -> None:
+        self._samples: list[int] = []
+        self._medians: deque[int] = deque(maxlen=QUEUE_BASELINE_INTERVALS)
+        self._lock = threading.Lock()
+
+    def add(self, ns: int) -> None:
+        with self._lock:
+            self._samples.append(ns)
+
+    def interval_us(self) -> int | None:
+        """Close the interval: its queue delay in us (None if no frame was timed)."""
+        with self._lock:
+            samples, self._samples = self._samples, []
+        if not samples:
+            return None
+        median = int(np.median(samples))
+        self._medians.append(median)
+        return max(0, median - min(self._medians)) // 1000

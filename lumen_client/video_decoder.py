@@ -35,6 +35,9 @@ from .stats import FreezeMeter, HostTimes, Latency
 log = logging.getLogger(__name__)
 
 DECODERS: Final = {"h264": "h264", "hevc": "hevc", "av1": "libdav1d"}
+# While frames arrive that cannot be decoded, the keyframe asked for is asked for again
+# this often: the first request, or the keyframe itself, may have been lost.
+KEYFRAME_RETRY_S: Final = 0.25
 HARDWARE: Final = ("vaapi", "cuda")
 
 
@@ -128,6 +131,7 @@ class DecoderThread:
 
     def _run(self) -> None:
         last_index: int | None = None
+        asked = 0.0
         while True:
             try:
                 frame = self._frames.take()
@@ -139,7 +143,9 @@ class DecoderThread:
             in_sequence = last_index is not None and frame.frame_index == (last_index + 1) & 0xFFFFFFFF
             last_index = frame.frame_index
             if not frame.keyframe and (self.waiting_for_keyframe or not in_sequence):
-                if not self.waiting_for_keyframe:
+                now = time.monotonic()
+                if not self.waiting_for_keyframe or now - asked >= KEYFRAME_RETRY_S:
+                    asked = now
                     self._request_keyframe()
                 self.waiting_for_keyframe = True
                 self.dropped += 1

@@ -95,17 +95,26 @@ class PatternSource:
         buf = self._frame
         buf[:] = self._background
         y = buf[: w * h].reshape(h, w)
-        bits = (number & 0xFFFFFFFF) << 64 | (capture_ns & 0xFFFFFFFFFFFFFFFF)
-        per_row = bits_per_row(w)
-        for i in range(BAND_BITS):
-            if bits >> (BAND_BITS - 1 - i) & 1:
-                row, col = divmod(i, per_row)
-                y[row * CELL : (row + 1) * CELL, col * CELL : (col + 1) * CELL] = 235
+        draw_band(y, number, capture_ns, clear=False)
         bottom = bars_bottom(h)
         box = min(64, h - bottom)
         x = (number * 8) % max(1, w - box)
         y[bottom : bottom + box, x : x + box] = 235
         return buf
+
+
+def draw_band(luma: np.ndarray, number: int, capture_ns: int, *, clear: bool = True) -> None:
+    """Write the band (frame number, capture time) into a luma plane (rows x columns);
+    ``clear``: paint its 0 cells black too (False where they are black already)."""
+    w = luma.shape[1]
+    bits = (number & 0xFFFFFFFF) << 64 | (capture_ns & 0xFFFFFFFFFFFFFFFF)
+    per_row = bits_per_row(w)
+    if clear:
+        luma[: bars_top(w)] = 16
+    for i in range(BAND_BITS):
+        if bits >> (BAND_BITS - 1 - i) & 1:
+            row, col = divmod(i, per_row)
+            luma[row * CELL : (row + 1) * CELL, col * CELL : (col + 1) * CELL] = 235
 
 
 def read_band(luma: np.ndarray) -> tuple[int, int]:

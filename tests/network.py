@@ -52,7 +52,8 @@ def host_in(lab: NetLab, tmp: Path, *args: str) -> HostProcess:
 _clients = 0
 
 
-def client_in(lab: NetLab, tmp: Path, host: HostProcess, duration_s: float, *args: str) -> ClientProcess:
+def client_in(lab: NetLab, tmp: Path, host: HostProcess, duration_s: float, *args: str,
+              size: str = "640x360") -> ClientProcess:
     """The headless client on side B, streaming from ``host`` for ``duration_s``."""
     global _clients
     _clients += 1
@@ -60,7 +61,7 @@ def client_in(lab: NetLab, tmp: Path, host: HostProcess, duration_s: float, *arg
     log = stats.with_suffix(".log")
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "client-config")}
     argv = [sys.executable, "-m", "lumen_client.cli", "stream", f"{ADDRESS_A}:{host.port}", "--headless",
-            "--duration", str(duration_s), "--pin", host.fingerprint, "--no-gamepads", "--size", "640x360",
+            "--duration", str(duration_s), "--pin", host.fingerprint, "--no-gamepads", "--size", size,
             "--stats-json", str(stats), *args]
     proc = lab.popen("b", argv, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     return ClientProcess(proc, stats, log, time.monotonic())

@@ -43,6 +43,7 @@ from lumen_core.session.events import (
     PadChanged,
     PeerReturned,
     PeerSilent,
+    RateChanged,
     RumbleReceived,
     SessionEnded,
     StartReceived,
@@ -379,13 +380,13 @@ def test_pings_measure_rtt_and_the_hosts_wall_clock_offset() -> None:
     assert [type(decode_message(x)) for x in FrameReader().feed(ping)] == [Ping]
 
 
-def test_stats_reports_every_second_from_the_source() -> None:
+def test_stats_reports_twice_a_second_from_the_source() -> None:
     report = StatsReport(frames_received=5, frames_recovered=1, frames_lost=0, frames_decoded=5, decode_time_us=900)
     p = Pair(ClientSession(CLIENT, stats_source=lambda: report), HostSession(OFFER, key=KEY, now=0.0))
     p.stream()
     p.advance(3.05)
     stats = of(StatsReceived, p.host_events)
-    assert len(stats) == 3 and stats[-1].frames_decoded == 5 and p.host.last_stats == stats[-1]
+    assert len(stats) == 6 and stats[-1].frames_decoded == 5 and p.host.last_stats == stats[-1]
 
 
 # -- streaming ---------------------------------------------------------------------
@@ -531,3 +532,16 @@ def test_a_protocol_error_after_start_ends_the_session_with_a_goodbye() -> None:
     p.client.receive_control(p.host.control_data_to_send(), p.now)
     assert p.client.ended and "LMNE" in p.client.end_reason
     assert KeyframeRequest(last_frame=None).encode()[2:6] == b"LMNE"
+
+
+def test_rate_updates_reach_an_extended_client_only() -> None:
+    p = pair()
+    p.stream()
+    p.host.send_rate_update(8000, 30, "loss 12%")
+    p.pump()
+    [changed] = of(RateChanged, p.client_events)
+    assert (changed.bitrate_kbps, changed.fec_percent, changed.reason) == (8000, 30, "loss 12%")
+    base = pair(replace(CLIENT, extensions=False))
+    base.stream()
+    base.host.send_rate_update(8000, 30, "loss 12%")
+    assert base.host.control_data_to_send() == b""

@@ -155,7 +155,9 @@ class StreamWindow(QWidget):
             f"lumen/1 {mode} mode" + (" (lumen M3 host: no keyframe requests, no RTT)" if mode == "base" else ""),
             f"fps  received {rates['frames_received']:5.1f}  decoded {rates['frames_decoded']:5.1f}  "
             f"presented {rates['presented']:5.1f}",
-            f"video {rates['mbps']:6.1f} Mbit/s" + (f"   RTT {rtt / 1e6:.1f} ms" if rtt else ""),
+            f"video {rates['mbps']:6.1f} Mbit/s" + (f"   RTT {rtt / 1e6:.1f} ms" if rtt else "")
+            + (f"   host: {session.host_rate[0] / 1000:.1f} Mbit/s, FEC {session.host_rate[1]} %"
+               if session.host_rate else ""),
             f"frames lost {counters['frames_lost']}  recovered by FEC {counters['frames_recovered']}  "
             f"skipped {self.video.stats.skipped}",
             f"capture -> present p50 (1 s) {p50}",

@@ -22,6 +22,7 @@ from .messages import (
     PadRemoval,
     Ping,
     Pong,
+    RateUpdate,
     ReliableInput,
     StatsReport,
     UnknownMessage,
@@ -31,6 +32,6 @@ from .messages import (
 __all__ = [
     "ABI_VERSION", "CODEC_IDS", "CODEC_NAMES", "EXTENSION_VERSION", "GOODBYE_NAMES", "FrameReader", "Goodbye",
     "GoodbyeCode", "Hello", "HelloExtension", "KeyframeRequest", "Message", "PadArrival", "PadRemoval", "Ping",
-    "Pong", "ReliableInput", "Start", "StatsReport", "UnknownMessage", "Welcome", "WelcomeExtension",
+    "Pong", "RateUpdate", "ReliableInput", "Start", "StatsReport", "UnknownMessage", "Welcome", "WelcomeExtension",
     "decode_block", "decode_hello", "decode_message", "decode_start", "decode_welcome", "encode_block", "frame",
 ]

@@ -76,6 +76,9 @@ class StatsReport(Message):
         Field(5, "decode_time_us", "u32"),
         Field(6, "keyframe_requests", "u64", required=False),
         Field(7, "audio_packets", "u64", required=False),
+        Field(8, "video_packets_expected", "u64", required=False),
+        Field(9, "video_packets_received", "u64", required=False),
+        Field(10, "queue_delay_us", "u32", required=False),
     )
     frames_received: int
     frames_recovered: int
@@ -84,6 +87,12 @@ class StatsReport(Message):
     decode_time_us: int
     keyframe_requests: int | None = None
     audio_packets: int | None = None
+    # Since the session began: video packets the stream_seq span says were sent, and the
+    # ones that came (the host's rate control reads the loss between two reports).
+    video_packets_expected: int | None = None
+    video_packets_received: int | None = None
+    # How much longer than the path's least the last interval's frames took (a queue building).
+    queue_delay_us: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,6 +177,22 @@ class PadRemoval(Message):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RateUpdate(Message):
+    """Host -> client: the host's rate control set the encoder's bitrate and the FEC
+    percent it sends from now on (for the client's overlay and stats)."""
+
+    TYPE: ClassVar[int] = 9
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(1, "bitrate_kbps", "u32"),
+        Field(2, "fec_percent", "u16", check=between(0, 1000)),
+        Field(3, "reason", "str", limit=64, required=False),
+    )
+    bitrate_kbps: int
+    fec_percent: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownMessage:
     """A message type this version does not know; sessions ignore it."""
 
@@ -176,7 +201,8 @@ class UnknownMessage:
 
 MESSAGE_TYPES: Final[dict[int, type[Message]]] = {
     cls.TYPE: cls
-    for cls in (KeyframeRequest, StatsReport, Ping, Pong, Goodbye, ReliableInput, PadArrival, PadRemoval)
+    for cls in (KeyframeRequest, StatsReport, Ping, Pong, Goodbye, ReliableInput, PadArrival, PadRemoval,
+                RateUpdate)
 }
 
 for _cls in MESSAGE_TYPES.values():

@@ -37,7 +37,7 @@ from ..video.header import USER_KEYFRAME, USER_PICTURE
 from ..video.packetizer import Packetizer, SealedBlock, SenderStats
 from ..video.reassembler import FrameReady, Reassembler, ReceiverStats
 from ..video.reorder import FrameOrder, OrderStats
-from .handoff import Closed, FrameQueue, LatestSlot
+from .handoff import Closed, FrameQueue
 from .sockets import big_buffers
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,11 @@ DRAIN_MAX: Final = 64
 UNREACHABLE_REPORT_S: Final = 0.25
 HEARD_REPORT_S: Final = 0.25
 IP_RECVERR: Final = 11
+# Encoded frames waiting to be sent. A sender that keeps up holds none; one pacing a big
+# keyframe into a slow path holds a few (compressed frames are a chain: replacing one
+# would cost another keyframe). More than this is a backlog worth only a fresh IDR.
+SEND_QUEUE_FRAMES: Final = 8
+PACE_BURST_S: Final = 0.002
 def gso_segments(datagram_size: int) -> int:
     """How many datagrams go in one GSO send (under 64 KB, at most 64)."""
     return max(1, min(GSO_MAX_SEGMENTS, 65000 // datagram_size))
@@ -104,7 +109,7 @@ class VideoSender:
         self._packetizer = Packetizer(config)
         self._binds = BindTracker(config.key, config.salt, peer) if binds else None
         self._peer = peer
-        self._slot: LatestSlot[EncodedFrame] = LatestSlot()
+        self._slot: FrameQueue[EncodedFrame] = FrameQueue(SEND_QUEUE_FRAMES)
         self._pace_bps = pace_bps
         self._on_frame_skipped = on_frame_skipped
         self._on_frame_sent = on_frame_sent
@@ -132,6 +137,15 @@ class VideoSender:
     def peer(self) -> tuple[str, int]:
         return self._peer
 
+    def set_pace(self, bps: int | None) -> None:
+        """Any thread: send a frame's datagrams at most this fast (None: as fast as possible)."""
+        self._pace_bps = bps
+
+    def set_fec_percent(self, percent: int) -> None:
+        """Any thread: recovery shards at ``percent`` from the next frame (up to what the
+        receiver takes: see VideoConfig.parity_for)."""
+        self._packetizer.fec_percent = percent
+
     @property
     def garbage(self) -> int:
         """Datagrams on the video port that were not authentic binds."""
@@ -154,9 +168,10 @@ class VideoSender:
             t.start()
 
     def submit(self, frame: EncodedFrame) -> None:
-        """Hand over an encoded frame (any thread). A frame the sender had not taken yet
-        is replaced: the decoder's reference chain then needs an IDR."""
-        if self._slot.put(frame) and self._on_frame_skipped:
+        """Hand over an encoded frame (any thread). It waits behind the frames not sent
+        yet; a keyframe makes them worthless and they are dropped, and a full queue is
+        dropped whole: the decoder's reference chain then needs an IDR."""
+        if self._slot.put(frame, keyframe=frame.keyframe) and not frame.keyframe and self._on_frame_skipped:
             self._on_frame_skipped()
 
     def stop(self) -> None:
@@ -240,6 +255,10 @@ class VideoSender:
         size = block.datagram_size
         view = memoryview(block.buffer)
         per_send = gso_segments(size) * size
+        if self._pace_bps:
+            # Paced, a send is at most PACE_BURST_S of the pace: a 64 KB GSO burst into a
+            # slow path's queue is the very loss pacing is there to avoid.
+            per_send = max(1, min(per_send // size, int(self._pace_bps * PACE_BURST_S / 8 / size))) * size
         segment = [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", size))]
         for off in range(0, len(view), per_send):
             started = time.perf_counter()

@@ -47,6 +47,7 @@ from ..control import (
     KeyframeRequest,
     Ping,
     Pong,
+    RateUpdate,
     ReliableInput,
     Start,
     StatsReport,
@@ -66,7 +67,7 @@ from ..input import Kind
 from ..pad_sender import PadSender
 from ..video.config import ConfigError
 from .endpoint import Endpoint
-from .events import AudioReceived, ClientEvent, FrameTimingReceived, RumbleReceived, Streaming
+from .events import AudioReceived, ClientEvent, FrameTimingReceived, RateChanged, RumbleReceived, Streaming
 from .mode import BASE, Mode, negotiated
 
 # Pings outstanding longer than this are forgotten (their Pong is not coming).
@@ -87,7 +88,7 @@ class ClientOptions:
     extensions: bool = True  # False: speak exactly as an M3 client does
     handshake_timeout_s: float = 10.0
     ping_interval_s: float = 0.5
-    stats_interval_s: float = 1.0
+    stats_interval_s: float = 0.5  # the host's rate control acts on each
     keyframe_interval_s: float = 0.25
     liveness_timeout_s: float = 3.0
     grace_s: float = 10.0
@@ -271,6 +272,9 @@ class ClientSession(Endpoint[ClientEvent]):
             name = GOODBYE_NAMES.get(msg.code, f"code {msg.code}")
             self._end(f"the host ended the session: {msg.reason or name}", by_peer=True,
                       error=msg.code != GoodbyeCode.NORMAL, code=msg.code, close=(0, "goodbye"))
+        elif isinstance(msg, RateUpdate):
+            self._event(RateChanged(bitrate_kbps=msg.bitrate_kbps, fec_percent=msg.fec_percent,
+                                    reason=msg.reason or ""))
         elif isinstance(msg, UnknownMessage):
             pass  # a newer host's addition
         # Anything else is a client-to-host message: ignored.

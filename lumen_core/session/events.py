@@ -141,9 +141,21 @@ class StatsReceived:
     decode_time_us: int
     keyframe_requests: int | None
     audio_packets: int | None
+    video_packets_expected: int | None = None
+    video_packets_received: int | None = None
+    queue_delay_us: int | None = None
 
 
-ClientEvent = Streaming | AudioReceived | RumbleReceived | FrameTimingReceived | SessionEnded
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateChanged:
+    """The host's rate control changed the stream's bitrate or FEC (extended mode)."""
+
+    bitrate_kbps: int
+    fec_percent: int
+    reason: str
+
+
+ClientEvent = Streaming | AudioReceived | RumbleReceived | FrameTimingReceived | RateChanged | SessionEnded
 HostEvent = (
     HelloReceived | StartReceived | InputReceived | PadChanged | PadArrived | PadRemoved | KeyframeRequested
     | StatsReceived | SessionEnded

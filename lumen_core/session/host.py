@@ -47,6 +47,7 @@ from ..control import (
     PadRemoval,
     Ping,
     Pong,
+    RateUpdate,
     ReliableInput,
     StatsReport,
     UnknownMessage,
@@ -263,6 +264,12 @@ class HostSession(Endpoint[HostEvent]):
         if self.streaming and self.mode.frame_timing:
             self._datagram(FrameTiming(frame_index=frame_index, host_us=host_us).encode())
 
+    def send_rate_update(self, bitrate_kbps: int, fec_percent: int, reason: str) -> None:
+        """Tell the client what the rate control set (extended mode)."""
+        if self.streaming and self.mode.messages:
+            self._control += RateUpdate(bitrate_kbps=bitrate_kbps, fec_percent=fec_percent,
+                                        reason=reason[:64]).encode()
+
     def set_rumble(self, pad: int, low: int, high: int, now: float) -> None:
         if not self.streaming or self._rumble.get(pad) == (low, high):
             return
@@ -332,6 +339,8 @@ class HostSession(Endpoint[HostEvent]):
                 frames_received=msg.frames_received, frames_recovered=msg.frames_recovered,
                 frames_lost=msg.frames_lost, frames_decoded=msg.frames_decoded, decode_time_us=msg.decode_time_us,
                 keyframe_requests=msg.keyframe_requests, audio_packets=msg.audio_packets,
+                video_packets_expected=msg.video_packets_expected, video_packets_received=msg.video_packets_received,
+                queue_delay_us=msg.queue_delay_us,
             )
             self._event(self.last_stats)
         elif isinstance(msg, ReliableInput):

@@ -50,12 +50,15 @@ class VideoConfig:
     # asks of its hosts, so one lost datagram of a small frame is not the frame lost.
     min_parity: int = 0
 
-    def parity_for(self, k: int) -> int:
-        """The recovery shards a block of k data shards gets."""
-        m = parity_count(k, self.percent)
-        if self.percent and m < self.min_parity:
-            m = min(self.min_parity, self.max_total_shards - k)
-        return m
+    def parity_for(self, k: int, percent: int | None = None) -> int:
+        """The recovery shards a block of k data shards gets: at ``percent`` (default the
+        Welcome's; a host's rate control may ask more), at least min_parity, and never
+        more than a receiver takes (k + m <= max_total_shards)."""
+        percent = self.percent if percent is None else percent
+        m = parity_count(k, percent)
+        if percent and m < self.min_parity:
+            m = self.min_parity
+        return min(m, self.max_total_shards - k)
 
     @property
     def scheme_ceiling(self) -> int:

@@ -65,6 +65,7 @@ class Packetizer:
         self._sealer = Sealer(config.key, config.salt, HOST, native=native_aead) if config.encrypt else None
         self._next_frame = 0
         self._next_packet = 0
+        self.fec_percent = self.config.percent  # the rate control may raise it (extended mode)
         self.stats = SenderStats()
 
     @property
@@ -114,7 +115,7 @@ class Packetizer:
         st.frame_bytes += size
         for b in range(blocks):
             k = min(d, total - b * d)
-            m = cfg.parity_for(k)
+            m = cfg.parity_for(k, self.fec_percent)
             body = source[b * d * p : (b * d + k) * p]  # the last shard may be short: padded
             template = HEADER.pack(pts_ns, index, 0, size, user_flags & 0xFFFFFFFF, b, blocks, k, m, 0, p,
                                    MAGIC, VERSION, cfg.scheme, PACKET_PIC)

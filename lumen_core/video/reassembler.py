@@ -103,6 +103,7 @@ class ReceiverStats:
     replayed: int = 0
     frames_recovered: int = 0  # emitted frames that needed FEC
     late_shards: int = 0  # data shards FEC had rebuilt that arrived after all: reordered, not lost
+    packets_expected: int = 0  # stream_seq from the first packet seen to the newest: what the host sent
     run_packets: int = 0  # taken a run at a time by receive_segments' fast path
 
 
@@ -155,6 +156,7 @@ class Reassembler:
         # data shards FEC rebuilt, as block * D + index: one of them arriving now was late.
         self._emitted: dict[int, frozenset[int]] = {}
         self._newest: int | None = None
+        self._stream_top: int | None = None
         self._scratch = bytearray(MAX_DATAGRAM)
         self._scratch_view = memoryview(self._scratch)
         # The GRO path's buffers: the plaintexts of a run, and the headers it must carry.
@@ -246,13 +248,14 @@ class Reassembler:
         if avail < 2 or seq <= self._replay.top:
             return 0  # a lone packet, or seqs the replay window must judge one by one
         packets, p, d = self._run_packets, self._p, self._d
-        (_, index, _, frame_bytes, _, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = HEADER.unpack_from(
+        (_, index, stream_seq, frame_bytes, _, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = HEADER.unpack_from(
             self._run_buffer, j * self._packet_size)
         if (not self._geometry_ok(frame_bytes, b, blocks, k, m, i, shard_bytes, magic)
                 or self._newest is None or _newer(index, self._newest)):
             return 0
         # How many of the packets carry exactly the headers that follow this one's.
         run = self._following(j, min(avail, k + m - i))
+        self._saw_stream((stream_seq + run - 1) & _WRAP)
         st = self.stats
         if ((self._newest - index) & _WRAP) > WINDOW_FRAMES or index in self._emitted:
             st.packets_received += run
@@ -325,12 +328,13 @@ class Reassembler:
         if len(packet) < HEADER_SIZE:
             st.packets_dropped += 1
             return
-        (pts_ns, index, _, frame_bytes, user_flags, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = (
+        (pts_ns, index, stream_seq, frame_bytes, user_flags, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = (
             HEADER.unpack_from(packet)
         )
         if len(packet) < HEADER_SIZE + p or not self._geometry_ok(frame_bytes, b, blocks, k, m, i, shard_bytes, magic):
             st.packets_dropped += 1
             return
+        self._saw_stream(stream_seq)
         if self._newest is None or _newer(index, self._newest):
             self._newest = index
             self._prune()
@@ -372,6 +376,18 @@ class Reassembler:
             block.recovery[i] = bytes(shard)
         if block.received >= k:
             self._finish_block(index, frame, b, block, now_ns)
+
+    def _saw_stream(self, stream_seq: int) -> None:
+        """Track the newest stream_seq: how many packets the host has sent so far."""
+        top = self._stream_top
+        if top is None:
+            self._stream_top = stream_seq
+            self.stats.packets_expected = 1
+            return
+        ahead = (stream_seq - top) & _WRAP
+        if 0 < ahead < _HALF:
+            self.stats.packets_expected += ahead
+            self._stream_top = stream_seq
 
     def _geometry_ok(self, frame_bytes: int, b: int, blocks: int, k: int, m: int, i: int, shard_bytes: int,
                      magic: int) -> bool:
