@@ -10,8 +10,9 @@ import socket
 import sys
 from pathlib import Path
 
-from lumen_core import PROTOCOL_NAME, __version__
+from lumen_core import PROTOCOL_NAME, __version__, opus
 from lumen_core.errors import IdentityError
+from lumen_core.files import writable_problem
 from lumen_core.identity import config_dir, load_or_create_identity
 from lumen_core.trust import format_fingerprint
 from lumen_core.video.config import MAX_SHARD_PAYLOAD
@@ -137,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.fingerprint:
         print(format_fingerprint(identity.fingerprint))
         return 0
+
+    problem = opus.missing()
+    if problem is not None:
+        print(f"lumen-host: {problem}", file=sys.stderr)
+        return 1
+    if args.stats_json is not None and (problem := writable_problem(args.stats_json)):
+        print(f"lumen-host: --stats-json {args.stats_json}: {problem}", file=sys.stderr)
+        return 2
 
     from .audio import CaptureSource, ToneSource
     from .options import HostOptions

@@ -60,6 +60,8 @@ DRAIN_S: Final = 1.0
 # --rumble-test pulses every pad the host has seen: on and off this often.
 RUMBLE_PULSE_S: Final = 0.5
 RUMBLE_PULSE: Final = (0x8000, 0x4000)
+# A Goodbye gets this long to be retransmitted before the connection closes (quic.py).
+CLOSE_LINGER_S: Final = 0.5
 # An M3 client cannot ask for a keyframe: it gets one this often.
 BASE_GOP_S: Final = 2.0
 
@@ -70,6 +72,7 @@ class HostConnection(SessionProtocol):
         self._host = host
         self.core = HostSession(host.offer(), key=os.urandom(16), now=self.now(), wall_offset_ns=host.wall_offset_ns)
         self.attach(self.core, self._on_core_event)
+        self.close_linger_s = CLOSE_LINGER_S
         self._holding_slot = False
         self._torn_down = False
         self._video_socket: socket.socket | None = None

@@ -16,14 +16,17 @@ import argparse
 import asyncio
 import json
 import logging
+import math
+import os
 import re
 import signal
 import sys
 from pathlib import Path
 
-from lumen_core import PROTOCOL_NAME, __version__
+from lumen_core import PROTOCOL_NAME, __version__, opus
 from lumen_core.control.base import DEFAULT_PORT
 from lumen_core.errors import PinError
+from lumen_core.files import writable_problem
 from lumen_core.trust import format_fingerprint, parse_pin
 
 EXIT_FAILED, EXIT_USAGE, EXIT_UNTRUSTED = 1, 2, 3
@@ -46,6 +49,24 @@ def _size(text: str) -> tuple[int, int]:
     if not match:
         raise argparse.ArgumentTypeError(f"size must look like 1920x1080, not {text!r}")
     return int(match[1]), int(match[2])
+
+
+def _fps(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the frame rate must be a whole number, not {text!r}") from None
+    if not 1 <= value <= 240:
+        raise argparse.ArgumentTypeError(f"the frame rate must be 1..240, not {value}")
+    return value
+
+
+def _display_problem() -> str | None:
+    """Why the desktop application cannot open a window here, or None."""
+    if os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("there is no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+            "for a session without one: lumen-client stream HOST --headless")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +99,7 @@ def build_stream_parser() -> argparse.ArgumentParser:
     stream.add_argument("--stats-json", type=Path, metavar="FILE", help="write the session's statistics to FILE")
     stream.add_argument("--size", type=_size, default=(1920, 1080), metavar="WxH",
                         help="largest picture to ask for (default 1920x1080)")
-    stream.add_argument("--fps", type=int, default=60, help="highest frame rate to ask for (default 60)")
+    stream.add_argument("--fps", type=_fps, default=60, help="highest frame rate to ask for (default 60)")
     stream.add_argument("--codec", choices=("h264", "hevc"), action="append",
                         help="codecs to offer, preferred first (default h264, hevc)")
     stream.add_argument("--decoder", choices=("auto", "hardware", "software"), default="auto",
@@ -125,9 +146,16 @@ def main(argv: list[str] | None = None) -> int:
         from .input_test import run_input_test
 
         return run_input_test(list_only=args.list, host=args.host, pin=pin)
+    return _desktop(args.address, pin, args.fullscreen)
+
+
+def _desktop(address: str | None, pin: str | None, fullscreen: bool) -> int:
+    problem = _display_problem() or opus.missing()
+    if problem is not None:
+        return fail(problem, EXIT_FAILED)
     from .app.main import run
 
-    return run(args.address, pin=pin, fullscreen=args.fullscreen or None)
+    return run(address, pin=pin, fullscreen=fullscreen or None)
 
 
 def _stream_command(args: argparse.Namespace) -> int:
@@ -140,11 +168,13 @@ def _stream_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(str(exc), EXIT_USAGE)
     if not args.headless:
-        from .app.main import run
-
-        return run(args.address, pin=pin, fullscreen=args.fullscreen or None)
-    if args.duration is not None and args.duration <= 0:
-        return fail("--duration must be positive", EXIT_USAGE)
+        return _desktop(args.address, pin, args.fullscreen)
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        return fail("--duration must be a positive number of seconds", EXIT_USAGE)
+    if args.stats_json is not None and (problem := writable_problem(args.stats_json)):
+        return fail(f"--stats-json {args.stats_json}: {problem}", EXIT_USAGE)
+    if (problem := opus.missing()) is not None:
+        return fail(problem, EXIT_FAILED)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return asyncio.run(_headless(args, host, port, pin))

@@ -68,6 +68,14 @@ BUSY_PATIENCE_S: Final = 6.0
 AUDIO_TICK_S: Final = 0.004
 
 
+def _quiet_abandoned_connections(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A connection attempt given up on (our own deadline) leaves aioquic's handshake
+    future failed and unread: that is reported to the person already, not a bug to log."""
+    if isinstance(context.get("exception"), ConnectionError) and "never retrieved" in context.get("message", ""):
+        return
+    loop.default_exception_handler(context)
+
+
 class TrustError(Exception):
     """The host is not the one trusted: the message says why, for a person."""
 
@@ -183,6 +191,7 @@ class StreamSession:
         """Connect and stream until the duration ends, the host leaves, or stop(). A host
         that answers "busy" is asked again for BUSY_PATIENCE_S."""
         self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(_quiet_abandoned_connections)
         opts = self.options
         # Bound before Hello: Start carries this port, and video may follow it at once.
         self._video_socket = open_video_socket(("::" if ":" in opts.host else "0.0.0.0", 0))

@@ -114,8 +114,11 @@ def load_or_create_identity(directory: Path | None = None) -> tuple[Identity, bo
     lone key or certificate is an error, because replacing it would change the pin.
     """
     directory = directory or config_dir()
-    key_exists = (directory / KEY_FILE).exists()
-    cert_exists = (directory / CERT_FILE).exists()
-    if not key_exists and not cert_exists:
-        return create_identity(directory), True
-    return load_identity(directory), False
+    try:
+        key_exists = (directory / KEY_FILE).exists()
+        cert_exists = (directory / CERT_FILE).exists()
+        if not key_exists and not cert_exists:
+            return create_identity(directory), True
+        return load_identity(directory), False
+    except OSError as exc:
+        raise IdentityError(f"cannot use {directory} for the host identity: {exc.strerror or exc}") from None

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Final
 
 from aioquic.asyncio.protocol import QuicConnectionProtocol
@@ -108,6 +109,11 @@ class SessionProtocol(QuicConnectionProtocol):
         self._session_timer: asyncio.TimerHandle | None = None
         self._keepalive: asyncio.TimerHandle | None = None
         self._closing = False
+        # How long the CONNECTION_CLOSE waits after the session asks for it. aioquic sends
+        # it once and never again, and stream data still unacknowledged dies with it: a
+        # host that lingers lets QUIC retransmit a Goodbye (a "busy" refusal, say) that
+        # was lost, so the peer learns why instead of waiting out its own deadline.
+        self.close_linger_s = 0.0
         self.quic_datagrams_dropped = 0  # aioquic's queue was full
         self.quic_datagrams_oversize = 0
 
@@ -154,7 +160,11 @@ class SessionProtocol(QuicConnectionProtocol):
         request = session.close_request
         if request is not None and not self._closing:
             self._closing = True
-            self.close(error_code=request[0], reason_phrase=request[1])
+            if self.close_linger_s:
+                self._loop.call_later(self.close_linger_s, partial(self.close, error_code=request[0],
+                                                                   reason_phrase=request[1]))
+            else:
+                self.close(error_code=request[0], reason_phrase=request[1])
         self._arm_timer()
 
     def send_datagram(self, data: bytes) -> bool:
