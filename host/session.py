@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import time
 from dataclasses import asdict
 from functools import partial
@@ -361,4 +362,6 @@ class HostConnection(SessionProtocol):
             "datagrams_early": core.datagrams_early,
             "datagrams_dropped": core.datagrams_dropped + self.quic_datagrams_dropped,
             "client_report": asdict(core.last_stats) if core.last_stats else None,
+            # Written after the teardown joined the session's threads: none of them is here.
+            "threads_after": sorted(t.name for t in threading.enumerate()),
         }

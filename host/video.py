@@ -190,6 +190,9 @@ class VideoPipeline:
         if self._thread.is_alive():
             self._thread.join()
         self._source.close()
+        # The encoder's own threads (x264's) end when its context is freed, not whenever
+        # the session's objects are collected.
+        self._encoder = None  # type: ignore[assignment]
 
     def encode_p50_ms(self) -> float:
         return float(np.percentile(self.encode_ns, 50)) / 1e6 if self.encode_ns else 0.0

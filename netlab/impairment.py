@@ -43,6 +43,7 @@ class Impairment:
     corrupt: float = 0.0
     rate_kbps: float = 0.0  # 0: no bottleneck
     queue_ms: float = 50.0
+    drop_icmp: bool = False  # a firewall that lets no ICMP through (a closed port is then silent)
 
 
 @dataclass(slots=True)
@@ -55,6 +56,7 @@ class Counters:
     duplicated: int = 0
     corrupted: int = 0
     reordered: int = 0  # sent past the delay
+    icmp_dropped: int = 0
     corrupted_to: dict[int, int] = field(default_factory=dict)  # UDP destination port -> packets corrupted
 
     def as_dict(self) -> dict[str, object]:
@@ -88,6 +90,9 @@ class Direction:
         c.packets += 1
         if now < self._blackhole_until:
             c.blackholed += 1
+            return
+        if imp.drop_icmp and len(packet) >= 20 and packet[0] >> 4 == 4 and packet[9] == 1:
+            c.icmp_dropped += 1
             return
         leave = now
         if imp.rate_kbps > 0:

@@ -8,16 +8,18 @@ limits and blackholes them as each test says. 640x360@60 test pattern unless sai
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from m3 import M3ClientRun, require
 from network import client_in, host_in, need_netlab
 
 from netlab import Impairment, NetLab
-from netlab.lab import ADDRESS_A
+from netlab.lab import ADDRESS_A, ADDRESS_B
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -229,3 +231,103 @@ def test_a_rate_limit_is_found_and_left_behind(lab: NetLab, tmp_path: Path) -> N
     first = _freeze_seconds(freezes, limited, limited + 5)
     rest = _freeze_seconds(freezes, limited + 5, lifted)
     assert rest < first or rest <= 0.5, f"freezing did not drop once settled: {freezes}"
+
+
+def test_an_m3_client_in_base_mode_rebuilds_5_percent_loss(lab: NetLab, tmp_path: Path) -> None:
+    binary = require("bin/lumen-client-rs")
+    lab.set(Impairment(loss=0.05))
+    host = host_in(lab, tmp_path, "--source", "m3-synthetic", "--frames", "300", "--max-sessions", "1")
+    proc = lab.run("b", [str(binary), "--connect", f"{ADDRESS_A}:{host.port}", "--pin", host.fingerprint],
+                   capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    run = M3ClientRun(proc.returncode, proc.stdout + proc.stderr)
+    [served] = host.wait_for_sessions(1)
+    assert served["mode"] == "base" and served["frames_sent"] == 300
+    # Every frame whole and byte-exact, through a path that lost one datagram in twenty:
+    # M3's GF(2^16) blocks rebuilt what it lost (a 64 KiB frame is 55 data and 11 recovery
+    # shards, so nearly every frame needed it).
+    assert run.number("frames") == 300 and run.number("mismatched") == 0, run.output
+    counters = lab.counters()["a>b"]
+    assert counters["lost"] / counters["packets"] >= 0.04, counters  # type: ignore[operator]
+
+
+def test_a_client_that_vanished_silently_does_not_lock_out_the_next(lab: NetLab, tmp_path: Path) -> None:
+    lab.set(Impairment(drop_icmp=True), "b>a")  # the host cannot learn that the client's ports closed
+    host = host_in(lab, tmp_path, "--max-sessions", "2")
+    first = client_in(lab, tmp_path, host, 60.0)
+    host.wait_for_log("video to")
+    time.sleep(1.0)
+    first.proc.kill()
+    killed = time.monotonic()
+    second = client_in(lab, tmp_path, host, 2.0)
+    assert second.wait(30) == 0, second.log()
+    stats = second.stats()
+    assert stats["busy_retries"] >= 1, "the host was still busy with the vanished client at first"
+    assert stats["frames_decoded"] > 60
+    gone, _ = host.wait_for_sessions(2)
+    assert "another client connected while this one was silent" in str(gone["end_reason"]), gone
+    assert time.monotonic() - killed < 15
+    assert lab.counters()["b>a"]["icmp_dropped"] > 0
+
+
+FUZZER = textwrap.dedent("""
+    import os, random, socket, sys, time
+    rnd = random.Random(int(sys.argv[1]))
+    targets = [(sys.argv[2], int(port)) for port in sys.argv[3:]]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    heads = [b"", b"\\xc0\\x00\\x00\\x00\\x01", b"\\x40", b"\\xc9", b"\\xc8", b"\\xca", b"\\xcb", b"\\xff"]
+    end, sent = time.monotonic() + float(os.environ["FUZZ_SECONDS"]), 0
+    while time.monotonic() < end:
+        data = rnd.choice(heads) + rnd.randbytes(rnd.choice((0, 1, 7, 20, 40, 100, 1200, 1300, 1400)))
+        try:
+            sock.sendto(data, rnd.choice(targets))
+            sent += 1
+        except OSError:
+            pass
+        if sent % 20 == 0:
+            time.sleep(0.01)
+    print(sent)
+""")
+
+
+def _threads(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    raise AssertionError("no thread count")
+
+
+def _udp_ports(lab: NetLab, side: str, pid: int) -> list[int]:
+    out = lab.run(side, ["ss", "-uanpH"], capture_output=True, text=True, check=True).stdout
+    return sorted({int(line.split()[3].rsplit(":", 1)[1]) for line in out.splitlines() if f"pid={pid}," in line})
+
+
+def test_a_live_fuzz_beside_a_good_session(lab: NetLab, tmp_path: Path) -> None:
+    host = host_in(lab, tmp_path, "--max-sessions", "3")
+    assert client_in(lab, tmp_path, host, 1.0).wait() == 0  # the threads a host keeps between sessions
+    host.wait_for_sessions(1)
+    time.sleep(1.0)
+    idle_threads = _threads(host.proc.pid)
+    client = client_in(lab, tmp_path, host, 10.0)
+    host.wait_for_log("video to", after=1)
+    time.sleep(0.5)
+    client_ports = _udp_ports(lab, "b", client.proc.pid)
+    assert len(client_ports) == 2, client_ports  # QUIC and video
+    env = {**os.environ, "FUZZ_SECONDS": "6"}
+    fuzzers = [
+        lab.popen("b", [sys.executable, "-c", FUZZER, "1", ADDRESS_A, str(host.port), str(host.video_port)],
+                  stdout=subprocess.PIPE, env=env),
+        lab.popen("a", [sys.executable, "-c", FUZZER, "2", ADDRESS_B, *map(str, client_ports)],
+                  stdout=subprocess.PIPE, env=env),
+    ]
+    sent = [int(f.communicate(timeout=60)[0]) for f in fuzzers]
+    assert client.wait() == 0, client.log()
+    stats = client.stats()
+    first, served = host.wait_for_sessions(2)
+    assert min(sent) > 1000
+    assert stats["frames_decoded"] >= 0.95 * served["frames_sent"], (stats["frames_decoded"], served["frames_sent"])
+    assert stats["audio_played_per_s"] >= 180
+    assert served["video_garbage"] > 100 and served["end_reason"] == "client: client done", served["end_reason"]
+    assert served["threads_after"] == first["threads_after"], "a session thread outlived its session"
+    time.sleep(1.0)
+    assert _threads(host.proc.pid) == idle_threads, "an encoder's or decoder's threads outlived the session"
+    assert host.stop() == 0
