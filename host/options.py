@@ -34,6 +34,7 @@ class HostOptions:
     pace_mbps: int = 1000
     encoders: Sequence[str] | None = None  # None: probe (hardware first)
     extensions: bool = True
+    rate_control: bool = True  # extended mode: bitrate and FEC follow the client's reports
 
     @property
     def bind_any(self) -> str:

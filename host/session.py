@@ -198,7 +198,7 @@ class HostConnection(SessionProtocol):
                  self._video_socket.getsockname()[1], pipeline.encoder_name, self._sender.fec_engine,
                  self._sender.aead)
         self.streaming_since = time.monotonic()
-        if core.mode.messages and isinstance(pipeline, VideoPipeline):
+        if core.mode.messages and isinstance(pipeline, VideoPipeline) and opts.rate_control:
             self._rate = RateController(opts.bitrate_kbps, opts.fec_parity, self.now())
         self._sender.start()
         pipeline.start()

@@ -162,3 +162,28 @@ def test_the_desktop_client_streams_from_an_m3_host(
     finally:
         window.close()
         m3.stop()
+
+
+def test_a_host_that_dies_mid_stream_is_reported_with_a_reconnect(app_env, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    window, host, _ = app_env
+    window.connect_to(f"127.0.0.1:{host.port}", pin=host.fingerprint)
+    qtbot.waitUntil(lambda: window.stream is not None and window.stream.video.stats.presented >= 10, timeout=20_000)
+    host.proc.kill()
+    host.proc.wait()
+    qtbot.waitUntil(lambda: isinstance(window.message, QMessageBox) and window.message.isVisible(), timeout=10_000)
+    box = window.message
+    assert box.windowTitle() == "Connection lost" and "its video port is closed" in box.text(), box.text()
+    assert window.stream is None and window.connection is None
+    again = next(b for b in box.buttons() if b.text() == "Reconnect")
+    revived = start_host(tmp_path, port=host.port, identity=tmp_path / "identity")
+    try:
+        again.click()
+        qtbot.waitUntil(lambda: window.stream is not None and window.stream.video.stats.presented >= 10,
+                        timeout=20_000)
+    finally:
+        if window.stream is not None:
+            window.stream.close()
+            qtbot.waitUntil(lambda: window.connection is None, timeout=15_000)
+        revived.stop()
