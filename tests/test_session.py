@@ -223,6 +223,7 @@ def test_no_common_codec_is_refused() -> None:
     assert ended.code == GoodbyeCode.NO_COMMON_CODEC and "client decodes av1" in ended.reason
     [client_end] = of(SessionEnded, p.client_events)
     assert client_end.by_peer and client_end.code == GoodbyeCode.NO_COMMON_CODEC
+    assert client_end.reason.startswith("refused: host sends")  # the one line a person sees
 
 
 def test_malformed_extension_blocks_end_the_handshake_with_the_field_named() -> None:

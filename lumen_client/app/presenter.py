@@ -128,7 +128,10 @@ class VideoWindow(QOpenGLWindow):
                 self.stats.skipped += 1
             self._pending = (picture, capture_ns)
         if was_empty:
-            self.frame_arrived.emit()
+            try:
+                self.frame_arrived.emit()
+            except RuntimeError:
+                pass  # the window was closed while the decoder finished its last frame
 
     # -- GL thread (the GUI thread) ----------------------------------------------------
 

@@ -270,7 +270,8 @@ class ClientSession(Endpoint[ClientEvent]):
                                   peer_time_ns=int(now * 1e9) + self.options.wall_offset_ns).encode()
         elif isinstance(msg, Goodbye):
             name = GOODBYE_NAMES.get(msg.code, f"code {msg.code}")
-            self._end(f"the host ended the session: {msg.reason or name}", by_peer=True,
+            what = "refused" if self._state == "hello" else "the host ended the session"  # instead of a Welcome
+            self._end(f"{what}: {msg.reason or name}", by_peer=True,
                       error=msg.code != GoodbyeCode.NORMAL, code=msg.code, close=(0, "goodbye"))
         elif isinstance(msg, RateUpdate):
             self._event(RateChanged(bitrate_kbps=msg.bitrate_kbps, fec_percent=msg.fec_percent,
