@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--shard-payload", type=_even_shard, default=1200, metavar="BYTES",
                      help=f"video shard size, even, at most {MAX_SHARD_PAYLOAD} (default 1200: 1264-byte datagrams; "
                           "lower it for small MTUs)")
+    net.add_argument("--no-advertise", action="store_true",
+                     help="do not announce this host on the LAN (mDNS/DNS-SD, _lumen._udp)")
     net.add_argument("--no-rate-control", action="store_true",
                      help="keep the bitrate and FEC where they were set, whatever loss and queue delay the client "
                           "reports (for measuring FEC alone)")
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         codec=args.codec, source=args.source, frames=args.frames, fec_parity=args.fec_parity,
         shard_payload=args.shard_payload, rumble_test=args.rumble_test, stats_json=args.stats_json,
         host_name=socket.gethostname()[:64], pace_mbps=args.pace, extensions=not args.no_extensions,
-        rate_control=not args.no_rate_control,
+        rate_control=not args.no_rate_control, advertise=not args.no_advertise,
     )
     try:
         asyncio.run(HostServer(options, identity, audio).run())

@@ -35,6 +35,7 @@ class HostOptions:
     encoders: Sequence[str] | None = None  # None: probe (hardware first)
     extensions: bool = True
     rate_control: bool = True  # extended mode: bitrate and FEC follow the client's reports
+    advertise: bool = True  # announce the host on the LAN (mDNS/DNS-SD)
 
     @property
     def bind_any(self) -> str:

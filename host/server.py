@@ -19,7 +19,8 @@ from functools import partial
 
 from aioquic.asyncio import serve
 
-from lumen_core.control import Hello
+from lumen_core.control import EXTENSION_VERSION, Hello
+from lumen_core.discovery import Advertiser
 from lumen_core.fec import GF8, GF16
 from lumen_core.fec.gf16 import load_leopard
 from lumen_core.identity import Identity
@@ -136,9 +137,12 @@ class HostServer:
         enlarge_socket_buffers(server._transport)  # aioquic's server holds its transport privately
         log.info("listening on %s udp/%d (QUIC) and udp/%d (video)", self.options.bind, self.options.port,
                  self.options.video_port)
+        advertiser = await self._advertise() if self.options.advertise else None
         try:
             await self._done.wait()
         finally:
+            if advertiser is not None:
+                await loop.run_in_executor(None, advertiser.close)
             active = self._active
             if active is not None:
                 active.end(reason="host is shutting down")
@@ -151,6 +155,20 @@ class HostServer:
             self.input_sink.close()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+
+    async def _advertise(self) -> Advertiser | None:
+        """Announce the host on the LAN; a network that will not carry it is logged, not fatal."""
+        opts = self.options
+        try:
+            advertiser = Advertiser(name=opts.host_name, bind=opts.bind, port=opts.port,
+                                    fingerprint=self.identity.fingerprint,
+                                    extension_version=EXTENSION_VERSION if opts.extensions else 0)
+            await asyncio.get_running_loop().run_in_executor(None, advertiser.start)
+        except Exception as exc:  # zeroconf's errors are many (no multicast route, a name clash)
+            log.warning("not announced on the LAN (mDNS): %s", exc)
+            return None
+        log.info("announced on the LAN as %r (_lumen._udp; --no-advertise turns it off)", advertiser.info.name)
+        return advertiser
 
     def _rumble(self, pad: int, low: int, high: int) -> None:
         if self._active is not None:

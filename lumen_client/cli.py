@@ -3,6 +3,7 @@
     lumen-client [HOST[:PORT]] [--pin HEX] [--fullscreen]      the desktop application
     lumen-client stream HOST[:PORT] --headless [--duration S] [--pin HEX] [--stats-json FILE]
     lumen-client --input-test [--list] [--host HOST[:PORT]]   controllers, in a terminal
+    lumen-client list [--seconds S]                            hosts announced on the LAN
     lumen-client --check-pin HEX
     lumen-client bench e2e [--seconds S] [--sizes WxH,...]
 
@@ -112,6 +113,41 @@ def build_stream_parser() -> argparse.ArgumentParser:
     return stream
 
 
+def build_list_parser() -> argparse.ArgumentParser:
+    listing = argparse.ArgumentParser(prog="lumen-client list", description="hosts announced on the LAN (mDNS)")
+    listing.add_argument("--seconds", type=float, default=3.0, help="how long to listen (default 3)")
+    return listing
+
+
+def _list_command(args: argparse.Namespace) -> int:
+    from lumen_core.discovery import browse
+
+    from .trust_store import TrustStore
+
+    if not (math.isfinite(args.seconds) and 0 < args.seconds <= 60):
+        return fail("--seconds must be between 0 and 60", EXIT_USAGE)
+    try:
+        hosts = browse(args.seconds)
+    except OSError as exc:
+        return fail(f"cannot listen for hosts on the LAN: {exc.strerror or exc}", EXIT_FAILED)
+    store = TrustStore()
+    for host in hosts:
+        stored = store.get(host.endpoint)
+        if stored is None:
+            trust = "not trusted yet"
+        elif host.fingerprint and stored.lower() == host.fingerprint:
+            trust = "pinned"
+        else:
+            trust = "WARNING: announces another fingerprint than the pin stored for it"
+        mode = "lumen/1 extended" if host.extension_version else "lumen/1 base"
+        shown = format_fingerprint(host.fingerprint) if host.fingerprint else "no fingerprint announced"
+        print(f"{host.name}\t{host.endpoint}\t{mode}\t{trust}\n  {shown}")
+    if not hosts:
+        print(f"lumen-client: no host answered within {args.seconds:g} s (is multicast DNS, udp/5353, let through?)",
+              file=sys.stderr)
+    return 0
+
+
 def fail(message: str, code: int) -> int:
     print(f"lumen-client: {message}", file=sys.stderr)
     return code
@@ -125,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         return bench_main(raw[1:])
     if raw[:1] == ["stream"]:
         return _stream_command(build_stream_parser().parse_args(raw[1:]))
+    if raw[:1] == ["list"]:
+        return _list_command(build_list_parser().parse_args(raw[1:]))
     args = build_parser().parse_args(raw)
     if args.check_pin is not None:
         try:

@@ -78,8 +78,9 @@ class HostProcess:
 
 
 def start_host(tmp: Path, *args: str, identity: Path | None = None, port: int | None = None,
-               prefix: Sequence[str] = ()) -> HostProcess:
-    """A lumen-host process; ``prefix`` runs it through another command (ip netns exec)."""
+               prefix: Sequence[str] = (), advertise: bool = False) -> HostProcess:
+    """A lumen-host process; ``prefix`` runs it through another command (ip netns exec).
+    Not announced on the LAN unless ``advertise``: tests start many hosts."""
     identity = identity or tmp / "identity"
     fp = load_or_create_identity(identity)[0].fingerprint
     port = port or free_udp_port()
@@ -88,7 +89,7 @@ def start_host(tmp: Path, *args: str, identity: Path | None = None, port: int | 
     log = stats.with_suffix(".log")
     cmd = [*prefix, sys.executable, "-m", "lumen_host.cli", "--identity", str(identity), "--port", str(port),
            "--video-port", str(video_port), "--size", "640x360", "--fps", "60", "--bitrate", "4000",
-           "--stats-json", str(stats), *args]
+           "--stats-json", str(stats), *([] if advertise else ["--no-advertise"]), *args]
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "host-config")}
     proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
                             preexec_fn=die_with_parent)
