@@ -49,6 +49,13 @@ class FrameOrder:
     def push(self, frame: FrameReady, now_ns: int) -> list[FrameReady]:
         index = frame.frame_index
         if self._next is None:
+            if not frame.keyframe:
+                # The stream starts at a keyframe: a frame whole before it waits for it too
+                # (jitter can complete frame 1 before frame 0), within the same bounds.
+                self._held[index] = frame
+                if self._waiting_since is None:
+                    self._waiting_since = now_ns
+                return self.poll(now_ns)
             self._next = index
         ahead = (index - self._next) & _WRAP
         if ahead >= _HALF:
@@ -72,9 +79,10 @@ class FrameOrder:
     def poll(self, now_ns: int) -> list[FrameReady]:
         out: list[FrameReady] = []
         while self._held and (len(self._held) >= self._max_frames or self._waited(now_ns)):
-            assert self._next is not None
-            oldest = min(self._held, key=lambda i: (i - self._next) & _WRAP)  # type: ignore[operator]
-            self.stats.lost += (oldest - self._next) & _WRAP
+            ref = self._next if self._next is not None else next(iter(self._held))
+            oldest = min(self._held, key=lambda i: (i - ref + _HALF) & _WRAP)
+            if self._next is not None:
+                self.stats.lost += (oldest - self._next) & _WRAP
             self._next = oldest
             self._waiting_since = now_ns if len(self._held) > 1 else None
             out.extend(self._release())
