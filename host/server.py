@@ -20,10 +20,10 @@ from functools import partial
 from aioquic.asyncio import serve
 
 from lumen_core.control import EXTENSION_VERSION, Hello
-from lumen_core.discovery import Advertiser
 from lumen_core.fec import GF8, GF16
 from lumen_core.fec.gf16 import load_leopard
 from lumen_core.identity import Identity
+from lumen_core.net.discovery import Advertiser
 from lumen_core.net.quic import enlarge_socket_buffers, server_configuration
 from lumen_core.session import HostOffer
 

@@ -120,7 +120,7 @@ def build_list_parser() -> argparse.ArgumentParser:
 
 
 def _list_command(args: argparse.Namespace) -> int:
-    from lumen_core.discovery import browse
+    from lumen_core.net.discovery import browse
 
     from .trust_store import TrustStore
 

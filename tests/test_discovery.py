@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(120)
 
 WATCH = textwrap.dedent("""
     import sys, time
-    from lumen_core.discovery import Browser
+    from lumen_core.net.discovery import Browser
     seen = {}
     def changed(hosts):
         for name, host in hosts.items():
@@ -95,7 +95,7 @@ def test_a_host_told_not_to_announce_is_not_found(namespace: str, tmp_path: Path
 def test_txt_records_that_are_not_a_lumen_hosts_are_read_safely() -> None:
     from zeroconf import ServiceInfo
 
-    from lumen_core.discovery import SERVICE_TYPE, _found
+    from lumen_core.net.discovery import SERVICE_TYPE, _found
 
     def info(props: dict[bytes, bytes | None]) -> ServiceInfo:
         return ServiceInfo(SERVICE_TYPE, f"x.{SERVICE_TYPE}", port=9777, parsed_addresses=["192.0.2.7"],
