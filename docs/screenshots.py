@@ -22,6 +22,7 @@ def main() -> int:
 
     xvfb_display.__wrapped__()
     os.environ.setdefault("PYOPENGL_PLATFORM", "glx")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from hosts import start_host
     from PySide6.QtCore import QEvent, QSettings
     from PySide6.QtWidgets import QApplication
@@ -30,18 +31,22 @@ def main() -> int:
     from lumen_client.app.main_window import MainWindow
     from lumen_client.app.settings import SavedHost, Settings
     from lumen_client.trust_store import TrustStore
+    from lumen_core.net.discovery import FoundHost
 
     app = QApplication([])
     tmp = Path(tempfile.mkdtemp(prefix="lumen-shots-"))
     host = start_host(tmp, "--size", "1280x720")
     settings = Settings.load(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     settings.width, settings.height, settings.gamepads = 1280, 720, False
-    settings.hosts = [SavedHost("Living room PC", f"127.0.0.1:{host.port}", "2026-11-26"),
-                      SavedHost("Workstation", "192.168.1.20", "")]
+    settings.hosts = [SavedHost("Living room PC", f"127.0.0.1:{host.port}", "2026-11-26", paired=True),
+                      SavedHost("Workstation", "192.168.1.20", "", mac="3c:7c:3f:1e:22:9a")]
     store = KeyringTrustStore(TrustStore(tmp / "pins.json"))
     store.put(f"127.0.0.1:{host.port}", host.fingerprint)
-    window = MainWindow(settings, store)
+    window = MainWindow(settings, store, identity=Ed25519PrivateKey.generate(), discover=False)
     window.show()
+    # A host the LAN announced (what zeroconf reports; discovery itself is off here).
+    window.lan.changed.emit({"192.168.1.31:9777": FoundHost("Den", "192.168.1.31", 9777, "ab" * 32, 2, "lumen/1",
+                                                            pairing_required=True)})
 
     def pump(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -49,7 +54,7 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.005)
 
-    pump(1.0)
+    pump(2.0)  # the reachability probes answer (or time out)
     window.grab().save(str(HERE / "images" / "main-window.png"))
     window.connect_row(0)
     pump(4.0)

@@ -8,6 +8,7 @@ import logging
 import re
 import socket
 import sys
+import time
 from pathlib import Path
 
 from lumen_core import PROTOCOL_NAME, __version__, opus
@@ -90,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--shard-payload", type=_even_shard, default=1200, metavar="BYTES",
                      help=f"video shard size, even, at most {MAX_SHARD_PAYLOAD} (default 1200: 1264-byte datagrams; "
                           "lower it for small MTUs)")
+    net.add_argument("--allow-unpaired", action="store_true",
+                     help="serve clients that are not paired, lumen M3's included (they cannot pair), on a host "
+                          "bound beyond loopback; logs a warning (test rigs, trusted networks)")
+    net.add_argument("--require-pairing", action="store_true",
+                     help="require pairing even when bound to loopback (every user of this machine reaches a "
+                          "loopback host)")
     net.add_argument("--no-advertise", action="store_true",
                      help="do not announce this host on the LAN (mDNS/DNS-SD, _lumen._udp)")
     net.add_argument("--no-rate-control", action="store_true",
@@ -127,8 +134,66 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def build_admin_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lumen-host", description="Pair clients with this host and manage them.")
+    p.add_argument("--identity", metavar="DIR", type=Path, default=None,
+                   help=f"the host's directory (default {config_dir()})")
+    sub = p.add_subparsers(dest="command", required=True, metavar="pair | clients")
+    pair = sub.add_parser("pair", help="print a fresh pairing PIN for the next client")
+    pair.add_argument("--identity", metavar="DIR", type=Path, default=argparse.SUPPRESS,
+                      help="the host's directory")
+    pair.add_argument("--minutes", type=_ranged(1, 60), default=5, help="how long the PIN is valid (default 5)")
+    clients = sub.add_parser("clients", help="list or revoke paired clients")
+    clients.add_argument("--identity", metavar="DIR", type=Path, default=argparse.SUPPRESS,
+                         help="the host's directory")
+    what = clients.add_subparsers(dest="action", required=True, metavar="list | revoke NAME")
+    what.add_parser("list", help="the paired clients: name, key id, when paired (no secrets)")
+    revoke = what.add_parser("revoke", help="unpair a client; its live session ends at once")
+    revoke.add_argument("name", help="the client's name as listed (or the start of its key id)")
+    return p
+
+
+def admin_main(argv: list[str]) -> int:
+    """``lumen-host pair`` and ``lumen-host clients list|revoke``."""
+    from .pairing import ClientRegistry, ClientsError, PinFile
+
+    args = build_admin_parser().parse_args(argv)
+    try:
+        identity, _ = load_or_create_identity(args.identity)
+        directory = identity.key_path.parent
+        if args.command == "pair":
+            pin = PinFile(directory).create(time.time(), args.minutes * 60.0)
+            print(f"pairing PIN: {pin[:3]} {pin[3:]}")
+            print(f"Type it into the client within {args.minutes} minutes: `lumen-client pair HOST`, or Pair in "
+                  "the desktop client's host list. It works once.")
+            return 0
+        registry = ClientRegistry(directory)
+        if args.action == "list":
+            clients = registry.clients()
+            if not clients:
+                print("no paired clients (pair one: lumen-host pair)")
+            for c in clients:
+                print(f"{c.name}\tkey {c.key_id}\tpaired {c.paired}")
+            return 0
+        gone = registry.revoke(args.name)
+        print(f"revoked {gone.name!r} (key {gone.key_id}); a session it has open ends now")
+        return 0
+    except (IdentityError, ClientsError) as exc:
+        print(f"lumen-host: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"lumen-host: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["pair"], ["clients"]) or (argv[:1] == ["--identity"] and argv[2:3] in (["pair"], ["clients"])):
+        return admin_main(argv)
     args = build_parser().parse_args(argv)
+    if args.allow_unpaired and args.require_pairing:
+        print("lumen-host: --allow-unpaired and --require-pairing contradict each other", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("quic", "aioquic"):
@@ -169,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         shard_payload=args.shard_payload, rumble_test=args.rumble_test, stats_json=args.stats_json,
         host_name=socket.gethostname()[:64], pace_mbps=args.pace, extensions=not args.no_extensions,
         rate_control=not args.no_rate_control, advertise=not args.no_advertise,
+        allow_unpaired=args.allow_unpaired, require_pairing=args.require_pairing,
     )
     try:
         asyncio.run(HostServer(options, identity, audio).run())

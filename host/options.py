@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,22 @@ class HostOptions:
     extensions: bool = True
     rate_control: bool = True  # extended mode: bitrate and FEC follow the client's reports
     advertise: bool = True  # announce the host on the LAN (mDNS/DNS-SD)
+    allow_unpaired: bool = False  # serve clients that are not paired (and M3's, which cannot pair)
+    require_pairing: bool = False  # even bound to loopback (other users of this machine reach it too)
+
+    @property
+    def loopback(self) -> bool:
+        """Bound to loopback: only this machine's clients can reach the host."""
+        if self.bind == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.bind).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def pairing_required(self) -> bool:
+        return self.require_pairing or (not self.loopback and not self.allow_unpaired)
 
     @property
     def bind_any(self) -> str:

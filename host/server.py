@@ -19,24 +19,28 @@ from functools import partial
 
 from aioquic.asyncio import serve
 
-from lumen_core.control import EXTENSION_VERSION, Hello
+from lumen_core.control import EXTENSION_VERSION, GoodbyeCode, Hello
 from lumen_core.fec import GF8, GF16
 from lumen_core.fec.gf16 import load_leopard
 from lumen_core.identity import Identity
 from lumen_core.net.discovery import Advertiser
 from lumen_core.net.quic import enlarge_socket_buffers, server_configuration
 from lumen_core.session import HostOffer
+from lumen_core.session.events import HelloReceived
 
 from .audio import AudioSource
 from .input import InputSink, make_input_sink
 from .options import HostOptions
 from .pads import PadSink, make_pad_sink
+from .pairing import ClientRegistry, ClientsError, PairingGate, PinFile
 from .session import HostConnection
 
 log = logging.getLogger(__name__)
 
 # How long a newcomer waits for an ending session to let go of the streaming slot.
 TAKEOVER_WAIT_S = 5.0
+# How often the clients file is checked for a revocation (``lumen-host clients revoke``).
+REVOCATION_CHECK_S = 0.25
 
 @dataclass
 class HostServer:
@@ -53,6 +57,10 @@ class HostServer:
         self._sessions_done = 0
         self._results: list[dict[str, object]] = []
         self._done = asyncio.Event()
+        state = self.identity.key_path.parent
+        self.clients = ClientRegistry(state)
+        self.pins = PinFile(state)
+        self.pairing_gate = PairingGate()
         # GF(2^16) as M3's host offers it; GF(2^8) where the Leopard binding is missing.
         self._scheme = GF16 if load_leopard() is not None else GF8
         if self._scheme == GF8:
@@ -72,8 +80,17 @@ class HostServer:
             codecs=(opts.codec, other), base_codec="hevc", fec_scheme=self._scheme, fec_percent=opts.fec_parity,
             max_data_per_block=mdpb, shard_payload=opts.shard_payload,
             frames=opts.frames if opts.source == "m3-synthetic" else 0, host_name=opts.host_name,
-            bitrate_kbps=opts.bitrate_kbps, extensions=opts.extensions,
+            bitrate_kbps=opts.bitrate_kbps, extensions=opts.extensions, fingerprint=self.identity.fingerprint,
         )
+
+    def admission_problem(self, hello: HelloReceived) -> str | None:
+        """Why this client may not stream here (pairing policy), or None if it may."""
+        if not self.options.pairing_required:
+            return None
+        if hello.client_key is not None and self.clients.authorized(hello.client_key) is not None:
+            return None
+        name = self.options.host_name
+        return f"this client is not paired with {name}; run lumen-client pair {name}"
 
     def choose_mode(self, hello: Hello) -> tuple[int, int, int]:
         """The mode to stream: the client's, as M3's host echoes it, within --size and --fps
@@ -137,10 +154,13 @@ class HostServer:
         enlarge_socket_buffers(server._transport)  # aioquic's server holds its transport privately
         log.info("listening on %s udp/%d (QUIC) and udp/%d (video)", self.options.bind, self.options.port,
                  self.options.video_port)
+        self._log_policy()
         advertiser = await self._advertise() if self.options.advertise else None
+        watch = loop.create_task(self._watch_revocations())
         try:
             await self._done.wait()
         finally:
+            watch.cancel()
             if advertiser is not None:
                 await loop.run_in_executor(None, advertiser.close)
             active = self._active
@@ -156,13 +176,43 @@ class HostServer:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
+    def _log_policy(self) -> None:
+        opts = self.options
+        paired = len(self.clients.clients())
+        if opts.pairing_required:
+            log.info("pairing required: %d paired client(s); to pair one, run `lumen-host pair` on this machine and "
+                     "type the PIN it prints into the client (`lumen-client pair HOST`)", paired)
+        elif opts.loopback:
+            log.info("bound to loopback: clients on this machine stream without pairing")
+        else:
+            log.warning("--allow-unpaired: any machine that reaches udp/%d can watch this host and send it input, "
+                        "lumen M3's clients included; pair clients and drop the flag on a network you do not "
+                        "control", opts.port)
+
+    async def _watch_revocations(self) -> None:
+        """End the session of a client whose pairing was revoked, at once."""
+        while True:
+            await asyncio.sleep(REVOCATION_CHECK_S)
+            active = self._active
+            if not self.options.pairing_required or active is None or active.client_key is None:
+                continue
+            try:
+                # A stat per check: the file is parsed again only when it changed.
+                if self.clients.authorized(active.client_key) is not None:
+                    continue
+                log.warning("%s's pairing was revoked: ending its session", active.client_name)
+            except ClientsError as exc:  # a clients file that cannot be read fails closed
+                log.error("%s: ending %s's session", exc, active.client_name)
+            active.end(error=True, reason="this client's pairing was revoked on the host", code=GoodbyeCode.NOT_PAIRED)
+
     async def _advertise(self) -> Advertiser | None:
         """Announce the host on the LAN; a network that will not carry it is logged, not fatal."""
         opts = self.options
         try:
             advertiser = Advertiser(name=opts.host_name, bind=opts.bind, port=opts.port,
                                     fingerprint=self.identity.fingerprint,
-                                    extension_version=EXTENSION_VERSION if opts.extensions else 0)
+                                    extension_version=EXTENSION_VERSION if opts.extensions else 0,
+                                    pairing_required=opts.pairing_required)
             await asyncio.get_running_loop().run_in_executor(None, advertiser.start)
         except Exception as exc:  # zeroconf's errors are many (no multicast route, a name clash)
             log.warning("not announced on the LAN (mDNS): %s", exc)

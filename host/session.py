@@ -15,6 +15,7 @@ or when the host shuts down.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import os
 import socket
@@ -28,6 +29,7 @@ from lumen_core.control import GoodbyeCode
 from lumen_core.net.quic import SessionProtocol
 from lumen_core.net.video import EncodedFrame, VideoSender, open_video_socket
 from lumen_core.session import HostSession
+from lumen_core.session.auth import key_id
 from lumen_core.session.events import (
     HelloReceived,
     InputReceived,
@@ -35,6 +37,8 @@ from lumen_core.session.events import (
     PadArrived,
     PadChanged,
     PadRemoved,
+    PairingRequested,
+    PairingSucceeded,
     PeerReturned,
     PeerSilent,
     SessionEnded,
@@ -45,6 +49,7 @@ from lumen_core.session.rate import RateController
 
 from .audio import FRAME_SAMPLES, RATE, OpusEncoder
 from .pads import rumble_from_triggers
+from .pairing import ClientsError
 from .scene import SceneVideo
 from .video import EncoderSettings, PatternVideo, ScreenVideo, SyntheticPipeline, VideoPipeline, VideoSource
 
@@ -86,6 +91,7 @@ class HostConnection(SessionProtocol):
         self.started = time.monotonic()
         self.streaming_since: float | None = None
         self.end_reason = ""
+        self.client_key: bytes | None = None  # proven by the client (extension version 2)
         self.input_released = 0  # keys and mouse buttons let go of when the session ended
         self.drive()  # arms the handshake deadline (nothing to send yet)
 
@@ -98,6 +104,10 @@ class HostConnection(SessionProtocol):
     def _on_core_event(self, event: object) -> None:
         if isinstance(event, HelloReceived):
             self._loop.create_task(self._begin(event))
+        elif isinstance(event, PairingRequested):
+            self._pair(event)
+        elif isinstance(event, PairingSucceeded):
+            self._paired(event)
         elif isinstance(event, StartReceived):
             self._start_streaming(event.client_udp_port)
         elif isinstance(event, InputReceived):
@@ -132,6 +142,17 @@ class HostConnection(SessionProtocol):
 
     async def _begin(self, hello: HelloReceived) -> None:
         host, core = self._host, self.core
+        self.client_key = hello.client_key
+        try:
+            problem = host.admission_problem(hello)
+        except ClientsError as exc:  # an unreadable clients file lets nobody in
+            log.error("%s", exc)
+            problem = f"the host cannot read its paired clients: {exc}"
+        if problem is not None:
+            log.warning("refused %s (%s): not paired", self.client_name, core.mode.name)
+            core.refuse(GoodbyeCode.NOT_PAIRED, problem, self.now())
+            self.drive()
+            return
         if not await host.acquire(self):
             if not core.ended:
                 core.refuse(GoodbyeCode.HOST_BUSY, "another client is streaming from this host", self.now())
@@ -153,6 +174,48 @@ class HostConnection(SessionProtocol):
         self.drive()
         log.info("%s mode with %s: %s %dx%d@%d", core.mode.name, self.client_name,
                  core.codec if host.options.source != "m3-synthetic" else "m3-synthetic", width, height, hz)
+
+    def _pair(self, asked: PairingRequested) -> None:
+        """A pairing attempt: the PIN must be active, and the attempt within the limit."""
+        host, core, now = self._host, self.core, self.now()
+        try:
+            pin = host.pins.current(time.time())
+        except ClientsError as exc:
+            core.refuse(GoodbyeCode.PAIRING_FAILED, str(exc), now)
+            self.drive()
+            return
+        if pin is None:
+            log.warning("%s asked to pair, but no PIN is active (run lumen-host pair)", self.client_name)
+            core.refuse(GoodbyeCode.PAIRING_FAILED, "no pairing PIN is active on the host: run lumen-host pair "
+                        "there and type the PIN it prints", now)
+            self.drive()
+            return
+        wait = host.pairing_gate.admit(time.monotonic())
+        if wait > 0:
+            log.warning("%s asked to pair too soon after failed attempts: %.1f s to wait", self.client_name, wait)
+            core.refuse(GoodbyeCode.PAIRING_LIMITED, f"too many pairing attempts; try again in {wait:.0f} s", now,
+                        retry_after_ms=max(1, round(wait * 1000)))
+            self.drive()
+            return
+        log.info("%s is pairing (key %s)", self.client_name, key_id(asked.client_key))
+        core.answer_pairing(pin, now)
+        self.drive()
+
+    def _paired(self, done: PairingSucceeded) -> None:
+        """The PIN exchange verified: store the client, then tell it."""
+        host = self._host
+        try:
+            client = host.clients.add(done.client_name, done.client_key, datetime.datetime.now(datetime.UTC))
+        except (ClientsError, OSError) as exc:
+            log.error("could not store the paired client: %s", exc)
+            self.core.refuse(GoodbyeCode.INTERNAL_ERROR, f"the host could not store the pairing: {exc}", self.now())
+            self.drive()
+            return
+        host.pins.consume()
+        host.pairing_gate.succeeded()
+        log.info("paired with %r (key %s)", client.name, client.key_id)
+        self.core.finish_pairing(self.now())
+        self.drive()
 
     def _prepare_media(self, width: int, height: int, hz: int) -> None:
         opts = self._host.options
@@ -252,9 +315,9 @@ class HostConnection(SessionProtocol):
             self._pipeline.stop()
         self._loop.call_later(DRAIN_S, self.end, False, "done")
 
-    def end(self, error: bool = False, reason: str = "") -> None:
+    def end(self, error: bool = False, reason: str = "", code: int | None = None) -> None:
         """End the session from the host's side (loop thread)."""
-        self.core.end(self.now(), error=error, reason=reason)
+        self.core.end(self.now(), error=error, reason=reason, code=code)
         self.drive()
 
     # -- media pumps ----------------------------------------------------------------

@@ -4,6 +4,7 @@
     lumen-client stream HOST[:PORT] --headless [--duration S] [--pin HEX] [--stats-json FILE]
     lumen-client --input-test [--list] [--host HOST[:PORT]]   controllers, in a terminal
     lumen-client list [--seconds S]                            hosts announced on the LAN
+    lumen-client pair HOST[:PORT] [--code PIN]                 pair with a host's PIN
     lumen-client --check-pin HEX
     lumen-client bench e2e [--seconds S] [--sizes WxH,...]
 
@@ -113,6 +114,82 @@ def build_stream_parser() -> argparse.ArgumentParser:
     return stream
 
 
+def build_pair_parser() -> argparse.ArgumentParser:
+    pair = argparse.ArgumentParser(
+        prog="lumen-client pair", description="pair with a host that requires it: run `lumen-host pair` there "
+                                              "and type the PIN it prints; the host is pinned too")
+    pair.add_argument("address", metavar="HOST[:PORT]", help=f"the host (default port {DEFAULT_PORT})")
+    pair.add_argument("--code", metavar="PIN", help="the PIN (default: asked for on the terminal)")
+    pair.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    return pair
+
+
+def _client_key(required: bool):  # type: ignore[no-untyped-def]
+    """The client's key (made on first use); None with a warning if it cannot be had
+    and the command can do without it."""
+    from lumen_core.errors import IdentityError
+    from lumen_core.identity import load_or_create_client_key
+
+    try:
+        key, _ = load_or_create_client_key()
+    except IdentityError as exc:
+        if required:
+            raise
+        print(f"lumen-client: warning: {exc}; hosts that require pairing will refuse this client", file=sys.stderr)
+        return None
+    return key
+
+
+def _pair_command(args: argparse.Namespace) -> int:
+    from lumen_core.errors import IdentityError
+    from lumen_core.session.auth import parse_pin_code
+
+    try:
+        host, port = parse_address(args.address)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    text = args.code
+    if text is None:
+        try:
+            if sys.stdin.isatty():
+                import getpass
+
+                text = getpass.getpass(f"PIN shown by lumen-host pair on {args.address}: ")
+            else:
+                text = sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            return fail("no PIN given", EXIT_USAGE)
+    try:
+        code = parse_pin_code(text)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    if (problem := opus.missing()) is not None:
+        return fail(problem, EXIT_FAILED)
+    try:
+        key = _client_key(required=True)
+    except IdentityError as exc:
+        return fail(str(exc), EXIT_FAILED)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(_pair(host, port, code, key))
+
+
+async def _pair(host: str, port: int, code: str, key) -> int:  # type: ignore[no-untyped-def]
+    from .session import SessionError, StreamOptions, StreamSession, TrustError
+    from .trust_store import TrustStore
+
+    options = StreamOptions(host=host, port=port, identity=key, pair_pin=code)
+    try:
+        result = await StreamSession(options, TrustStore(), lambda fp: False).run()
+    except (SessionError, TrustError) as exc:
+        return fail(str(exc), EXIT_FAILED)
+    if not result.paired:
+        return fail(f"pairing did not finish: {result.end_reason}", EXIT_FAILED)
+    print(f"lumen-client: paired with {options.address}; its fingerprint is pinned:\n"
+          f"  {format_fingerprint(result.host_fingerprint)}", file=sys.stderr)
+    return 0
+
+
 def build_list_parser() -> argparse.ArgumentParser:
     listing = argparse.ArgumentParser(prog="lumen-client list", description="hosts announced on the LAN (mDNS)")
     listing.add_argument("--seconds", type=float, default=3.0, help="how long to listen (default 3)")
@@ -134,7 +211,7 @@ def _list_command(args: argparse.Namespace) -> int:
     for host in hosts:
         stored = store.get(host.endpoint)
         if stored is None:
-            trust = "not trusted yet"
+            trust = "pairing required (lumen-client pair)" if host.pairing_required else "not trusted yet"
         elif host.fingerprint and stored.lower() == host.fingerprint:
             trust = "pinned"
         else:
@@ -163,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         return _stream_command(build_stream_parser().parse_args(raw[1:]))
     if raw[:1] == ["list"]:
         return _list_command(build_list_parser().parse_args(raw[1:]))
+    if raw[:1] == ["pair"]:
+        return _pair_command(build_pair_parser().parse_args(raw[1:]))
     args = build_parser().parse_args(raw)
     if args.check_pin is not None:
         try:
@@ -230,7 +309,8 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
 
     options = StreamOptions(host=host, port=port, pin=pin, duration_s=args.duration, width=args.size[0],
                             height=args.size[1], fps=args.fps, codecs=tuple(args.codec or ("h264", "hevc")),
-                            decoder=args.decoder, extensions=not args.no_extensions)
+                            decoder=args.decoder, extensions=not args.no_extensions,
+                            identity=None if args.no_extensions else _client_key(required=False))
     session = StreamSession(options, TrustStore(), first_use)
     poller = None if args.no_gamepads else _start_pads(session)
     loop = asyncio.get_running_loop()
@@ -241,6 +321,8 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
     except TrustError as exc:
         return fail(str(exc), EXIT_UNTRUSTED)
     except SessionError as exc:
+        if args.stats_json is not None:  # what a refused or failed session saw, for diagnosis
+            args.stats_json.write_text(json.dumps({"error": str(exc), **session.result.stats}, indent=2))
         return fail(str(exc), EXIT_FAILED)
     finally:
         if poller is not None:

@@ -141,6 +141,9 @@ def _watch(host: str | None, pin: str | None, out) -> int:  # type: ignore[no-un
 
 
 def _start_host_session(address: str, pin: str | None, out):  # type: ignore[no-untyped-def]
+    from lumen_core.errors import IdentityError
+    from lumen_core.identity import load_or_create_client_key
+
     from .cli import parse_address
     from .session import StreamOptions, StreamSession
     from .trust_store import TrustStore
@@ -152,8 +155,13 @@ def _start_host_session(address: str, pin: str | None, out):  # type: ignore[no-
               f"{format_fingerprint(fingerprint)}", file=out, flush=True)
         return True
 
-    session = StreamSession(StreamOptions(host=host, port=port, pin=pin, width=640, height=360, fps=30),
-                            TrustStore(), first_use)
+    try:
+        identity, _ = load_or_create_client_key()
+    except IdentityError as exc:  # hosts that require pairing will refuse: they say so
+        print(f"host session: no client key ({exc})", file=out, flush=True)
+        identity = None
+    session = StreamSession(StreamOptions(host=host, port=port, pin=pin, width=640, height=360, fps=30,
+                                          identity=identity), TrustStore(), first_use)
 
     def run() -> None:
         try:

@@ -27,6 +27,7 @@ from functools import partial
 from typing import Any, Final
 
 from aioquic.asyncio import connect
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lumen_core.control import GoodbyeCode, StatsReport
 from lumen_core.control.base import DEFAULT_PORT
@@ -41,6 +42,7 @@ from lumen_core.session import ClientOptions, ClientSession
 from lumen_core.session.events import (
     AudioReceived,
     FrameTimingReceived,
+    Paired,
     PeerReturned,
     PeerSilent,
     RateChanged,
@@ -64,6 +66,9 @@ WELCOME_TIMEOUT_S: Final = 10.0
 # its last client may be on its way out (gone without a goodbye, or just finishing).
 BUSY_RETRY_S: Final = 0.5
 BUSY_PATIENCE_S: Final = 6.0
+# A handshake that stalls after QUIC connected (no Welcome, or the host's "no Start")
+# is tried once more on a new connection.
+HANDSHAKE_RETRIES: Final = 1
 # The audio jitter buffer is asked for what is due this often (a packet is 5 ms).
 AUDIO_TICK_S: Final = 0.004
 
@@ -101,9 +106,19 @@ class SessionError(Exception):
     """The session could not be set up or ended in error; the message is for a person.
     ``code``: the host's Goodbye or close code, when it gave one."""
 
-    def __init__(self, message: str, code: int | None = None) -> None:
+    def __init__(self, message: str, code: int | None = None, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.retry_after_s = retry_after_s
+
+
+class NotPaired(SessionError):
+    """The host requires pairing and does not know this client: pair with a PIN first."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"this client is not paired with {address}; run lumen-client pair {address}",
+                         GoodbyeCode.NOT_PAIRED)
+        self.address = address
 
 
 @dataclass
@@ -120,12 +135,21 @@ class StreamOptions:
     bitrate_kbps: int | None = None  # None: the host's default
     extensions: bool = True  # False: speak M3's base protocol only, as lumen's own clients do
     client_name: str = field(default_factory=lambda: f"lumen-client on {platform.node()}"[:64])
+    identity: Ed25519PrivateKey | None = None  # the client key a host that requires pairing knows
+    pair_pin: str | None = None  # pair with the host using this PIN instead of streaming
+
+    @property
+    def address(self) -> str:
+        """The host as a person would type it again."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == DEFAULT_PORT else f"{host}:{self.port}"
 
 
 @dataclass
 class SessionResult:
     host_fingerprint: str = ""
-    trusted_by: str = ""  # "pin", "stored pin" or "first use"
+    trusted_by: str = ""  # "pin", "stored pin", "first use" or "pairing"
+    paired: bool = False  # a pairing connection succeeded (the host's fingerprint is now pinned)
     mode: str = ""  # "base" (an M3 host) or "extended"
     config: dict[str, Any] | None = None
     end_reason: str = ""
@@ -181,6 +205,8 @@ class StreamSession:
         self._started = 0.0
         self._first_audio: float | None = None
         self.busy_retries = 0
+        self.handshake_retries = 0
+        self._video_unread = 0  # video datagrams that came before any Welcome was accepted
         self.host_rate: tuple[int, int] | None = None  # the host's bitrate (kbit/s) and FEC %, as it last said
         self.rate_changes: list[dict[str, Any]] = []
         self.outage_since: float | None = None  # monotonic time the host was last heard, during an outage
@@ -196,12 +222,22 @@ class StreamSession:
         # Bound before Hello: Start carries this port, and video may follow it at once.
         self._video_socket = open_video_socket(("::" if ":" in opts.host else "0.0.0.0", 0))
         give_up = self._loop.time() + BUSY_PATIENCE_S
+        handshake_retries = HANDSHAKE_RETRIES
         try:
             while True:
                 try:
                     await self._attempt()
                     break
                 except SessionError as exc:
+                    if exc.code == GoodbyeCode.TIMEOUT and handshake_retries:
+                        # The host answered QUIC but the handshake stalled: on a lossy link a
+                        # new connection starts with fresh retransmission timers.
+                        handshake_retries -= 1
+                        self.handshake_retries += 1
+                        log.info("%s; connecting again", exc)
+                        continue
+                    if exc.code == GoodbyeCode.NOT_PAIRED and not self.result.paired and not self._streaming.is_set():
+                        raise NotPaired(opts.address) from None
                     if exc.code != GoodbyeCode.HOST_BUSY or self._loop.time() + BUSY_RETRY_S > give_up:
                         raise
                     log.info("%s is busy; asking again in %.1f s", opts.host, BUSY_RETRY_S)
@@ -225,6 +261,7 @@ class StreamSession:
             video_port=self._video_socket.getsockname()[1], codecs=opts.codecs,
             client_name=opts.client_name, bitrate_kbps=opts.bitrate_kbps, extensions=opts.extensions,
             handshake_timeout_s=WELCOME_TIMEOUT_S, wall_offset_ns=time.time_ns() - time.monotonic_ns(),
+            identity=opts.identity, pair_pin=opts.pair_pin,
         ), stats_source=self._stats_report)
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
@@ -252,6 +289,8 @@ class StreamSession:
         await asyncio.wait({asyncio.ensure_future(self._streaming.wait()), asyncio.ensure_future(self._ended.wait())},
                            return_when=asyncio.FIRST_COMPLETED)
         if not self._streaming.is_set():
+            if self.result.paired:
+                return
             raise self._error or SessionError(self.result.end_reason or "the host ended the session")
         self._started = time.monotonic()
         duration = self.options.duration_s
@@ -285,7 +324,25 @@ class StreamSession:
                 part.stop()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._join)
+        if self._receiver is None:
+            self._video_unread += self._drain_video_socket()
         self.result.stats = self.stats()
+
+    def _drain_video_socket(self) -> int:
+        """Datagrams that reached the video socket although no stream was welcomed."""
+        sock, count = self._video_socket, 0
+        if sock is None:
+            return 0
+        sock.setblocking(False)
+        try:
+            while True:
+                sock.recv(65536)
+                count += 1
+        except OSError:  # BlockingIOError: empty; anything else: nothing more to read
+            pass
+        finally:
+            sock.setblocking(True)
+        return count
 
     def _join(self) -> None:
         for part in (self._receiver, self._decoder):
@@ -300,7 +357,10 @@ class StreamSession:
         self.result.host_fingerprint = observed
         host_key = f"{self.options.host}:{self.options.port}"
         try:
-            self._check_trust(host_key, observed)
+            if self.options.pair_pin is not None:
+                self.result.trusted_by = "pairing"  # the PIN exchange binds this fingerprint, or fails
+            else:
+                self._check_trust(host_key, observed)
         except (TrustError, LumenError, OSError) as exc:  # a broken trust store fails closed too
             self._error = exc if isinstance(exc, TrustError) else TrustError(str(exc))
             proto.close_now(GoodbyeCode.PROTOCOL_ERROR, "host not trusted")
@@ -308,7 +368,7 @@ class StreamSession:
             return
         assert self.core is not None
         proto.attach(self.core, self._on_core_event)
-        self.core.connect(proto.now())
+        self.core.connect(proto.now(), observed)
         proto.drive()
 
     def on_terminated(self, code: int, reason: str) -> None:
@@ -345,6 +405,13 @@ class StreamSession:
     def _on_core_event(self, event: object) -> None:
         if isinstance(event, Streaming):
             self._configure(event)
+        elif isinstance(event, Paired):
+            try:
+                self._store.put(f"{self.options.host}:{self.options.port}", event.host_fingerprint)
+            except (LumenError, OSError) as exc:
+                self._error = SessionError(f"paired, but the host's fingerprint could not be stored: {exc}")
+            else:
+                self.result.paired = True
         elif isinstance(event, AudioReceived):
             if self._audio is not None:
                 if self._first_audio is None:
@@ -371,7 +438,7 @@ class StreamSession:
         elif isinstance(event, SessionEnded):
             self.result.end_reason = self.result.end_reason or event.reason
             if event.error and not self._streaming.is_set():
-                self._error = SessionError(event.reason, event.code)
+                self._error = SessionError(event.reason, event.code, event.retry_after_s)
             elif event.error:
                 self.result.error = True
             self._finish(event.reason)
@@ -576,11 +643,12 @@ class StreamSession:
             "keyframe_requests": core.keyframe_requests if core else 0,
             "outages": core.outages if core else [],
             "freezes": dec.freezes.summary(time.monotonic()) if dec else None,
-            "busy_retries": self.busy_retries,
+            "busy_retries": self.busy_retries, "handshake_retries": self.handshake_retries,
             "rate_changes": self.rate_changes[-100:],
             "keyframes_wanted": self.keyframes_wanted,
+            "quic_datagrams_received": self._proto.quic_datagrams_received if self._proto else 0,
             "video": {
-                "datagrams": rx.stats.datagrams if rx else 0,
+                "datagrams": rx.stats.datagrams if rx else self._video_unread,
                 "bytes": rx.stats.datagram_bytes if rx else 0,
                 "packets_received": rx.stats.packets_received if rx else 0,
                 "packets_dropped": rx.stats.packets_dropped if rx else 0,

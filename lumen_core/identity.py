@@ -1,9 +1,12 @@
-"""The host's persistent identity: a private key and a self-signed certificate.
+"""Persistent identities: the host's private key and self-signed certificate, and the
+client's Ed25519 key pair (what a host that requires pairing knows the client by).
 
 Stored in ``$XDG_CONFIG_HOME/lumen/`` (default ``~/.config/lumen/``) as ``host-key.pem``
 and ``host-cert.pem``, both mode 0600 in a 0700 directory, created on first start. The
 certificate is what clients pin, so it is kept for good: losing it means every client
-must trust the host again. Files that others can read are refused, not fixed quietly.
+must trust the host again. The client's key is ``client-key.pem`` (mode 0600) in the
+same directory; losing it means pairing again. Files that others can read are refused,
+not fixed quietly.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
 from .errors import IdentityError
@@ -26,6 +30,7 @@ from .trust import fingerprint
 
 KEY_FILE: Final = "host-key.pem"
 CERT_FILE: Final = "host-cert.pem"
+CLIENT_KEY_FILE: Final = "client-key.pem"
 # The pin is the certificate, so it outlives any realistic host; 20 years.
 VALIDITY: Final = datetime.timedelta(days=20 * 365)
 
@@ -122,3 +127,29 @@ def load_or_create_identity(directory: Path | None = None) -> tuple[Identity, bo
         return load_identity(directory), False
     except OSError as exc:
         raise IdentityError(f"cannot use {directory} for the host identity: {exc.strerror or exc}") from None
+
+
+def load_or_create_client_key(directory: Path | None = None) -> tuple[Ed25519PrivateKey, bool]:
+    """The client's key in ``directory`` (default config_dir()), made on first use.
+    Returns (key, created); IdentityError says what is wrong and how to fix it."""
+    path = (directory or config_dir()) / CLIENT_KEY_FILE
+    try:
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            key = Ed25519PrivateKey.generate()
+            _write_private(path, key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+            return key, True
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise IdentityError(
+                f"{path} is readable by other users (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
+            )
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise IdentityError(f"cannot use {path} for the client key: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise IdentityError(f"cannot read the client key {path}: {exc}") from None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise IdentityError(f"{path} is not an Ed25519 key")
+    return loaded, False

@@ -46,7 +46,8 @@ class ClientProcess:
 
 def host_in(lab: NetLab, tmp: Path, *args: str) -> HostProcess:
     """lumen-host on side A, listening on its address there."""
-    return start_host(tmp, "--bind", ADDRESS_A, *args, prefix=lab.command("a", []))
+    # A test rig: clients here are not paired (test_pairing.py is about pairing).
+    return start_host(tmp, "--bind", ADDRESS_A, "--allow-unpaired", *args, prefix=lab.command("a", []))
 
 
 _clients = 0

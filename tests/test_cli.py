@@ -70,7 +70,10 @@ def test_numbers_out_of_range_and_unwritable_stats_are_refused_before_connecting
         res = run("lumen_client.cli", "stream", "127.0.0.1", "--headless", *args)
         assert res.returncode == 2 and "Traceback" not in res.stderr, (args, res.stderr)
         assert res.stderr.strip().splitlines()[-1].startswith("lumen-client"), res.stderr
-    one_line(run("lumen_host.cli", "--stats-json", str(tmp_path / "missing" / "s.json")), 2, "not a directory")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    run("lumen_host.cli", "--fingerprint", env=env)  # the identity exists, as on any host that ran once
+    one_line(run("lumen_host.cli", "--stats-json", str(tmp_path / "missing" / "s.json"), env=env), 2,
+             "not a directory")
 
 
 # A machine without libopus: ctypes finds no "opus", and none of the paths opuslib-next

@@ -9,12 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lumen_core.control import (
+    AuthChallenge,
+    AuthProof,
     Goodbye,
     Hello,
     HelloExtension,
     KeyframeRequest,
     PadArrival,
     PadRemoval,
+    PairConfirm,
+    PairReply,
     Ping,
     Pong,
     RateUpdate,
@@ -51,13 +55,18 @@ STRATEGIES = {
                            video_packets_received=st.none() | u64, queue_delay_us=st.none() | u32),
     Ping: st.builds(Ping, token=u32, sent_ns=u64),
     Pong: st.builds(Pong, token=u32, ping_sent_ns=u64, peer_time_ns=u64),
-    Goodbye: st.builds(Goodbye, code=u16, reason=text),
+    Goodbye: st.builds(Goodbye, code=u16, reason=text, retry_after_ms=st.none() | u32),
     ReliableInput: st.builds(ReliableInput, event=st.binary(min_size=18, max_size=18)),
     PadArrival: st.builds(PadArrival, pad=st.integers(0, 15), kind=st.integers(0, 3), buttons=u32,
                           capabilities=u16, name=text),
     PadRemoval: st.builds(PadRemoval, pad=st.integers(0, 15)),
     RateUpdate: st.builds(RateUpdate, bitrate_kbps=u32, fec_percent=st.integers(0, 1000),
                           reason=st.none() | st.text(max_size=20)),
+    AuthChallenge: st.builds(AuthChallenge, nonce=st.binary(min_size=32, max_size=32)),
+    AuthProof: st.builds(AuthProof, signature=st.binary(min_size=64, max_size=64)),
+    PairReply: st.builds(PairReply, spake=st.binary(min_size=33, max_size=33),
+                         confirm=st.binary(min_size=32, max_size=32)),
+    PairConfirm: st.builds(PairConfirm, confirm=st.binary(min_size=32, max_size=32)),
 }
 WELCOMES = st.builds(Welcome, udp_port=u16, width=u32, height=u32, refresh_hz=u32,
                      fec_scheme=st.sampled_from([GF8, GF16]),
@@ -101,12 +110,13 @@ def test_base_messages_refuse_short_payloads_and_other_magic() -> None:
 
 
 def test_extension_blocks_round_trip_and_skip_unknown_fields() -> None:
-    ext = HelloExtension(codecs=bytes([2, 1]), client_name="Pat's laptop", bitrate_kbps=50_000, audio_channels=2)
+    ext = HelloExtension(codecs=bytes([2, 1]), client_name="Pat's laptop", bitrate_kbps=50_000, audio_channels=2,
+                         client_key=bytes(range(32)), pair=bytes(33))
     block = encode_block(ext)
-    assert block[:5] == b"LMNX\x01"
-    assert decode_block(block, HelloExtension) == (1, ext) and ext.codec_names == ("hevc", "h264")
+    assert block[:5] == b"LMNX\x02"
+    assert decode_block(block, HelloExtension) == (2, ext) and ext.codec_names == ("hevc", "h264")
     with_unknown = block + b"\xfe\x03\x00abc"  # a field of a later version
-    assert decode_block(with_unknown, HelloExtension) == (1, ext)
+    assert decode_block(with_unknown, HelloExtension) == (2, ext)
     assert decode_block(b"", HelloExtension) is None and decode_block(b"LMNX", HelloExtension) is None
     assert decode_block(b"\x00\x01\x02\x03\x04", HelloExtension) is None  # not ours: M3 ignores it too
     wext = WelcomeExtension(codec=1, host_name="den", bitrate_kbps=20_000, audio_channels=2)

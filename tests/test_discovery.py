@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from hosts import start_host
 
+from lumen_core.control import EXTENSION_VERSION
 from lumen_core.trust import format_fingerprint
 from netlab import unavailable
 
@@ -28,7 +29,7 @@ WATCH = textwrap.dedent("""
         for name, host in hosts.items():
             if name not in seen:
                 print(f"{time.monotonic():.3f} add {host.name} {host.endpoint} {host.fingerprint}",
-                      host.extension_version, flush=True)
+                      host.extension_version, host.pairing_required, flush=True)
         for name in set(seen) - set(hosts):
             print(f"{time.monotonic():.3f} remove {seen[name].name}", flush=True)
         seen.clear(); seen.update(hosts)
@@ -59,14 +60,15 @@ def test_a_host_is_found_with_its_txt_fields_and_seen_to_go(namespace: str, tmp_
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent), "XDG_CONFIG_HOME": str(tmp_path / "c")}
     watcher = subprocess.Popen([*prefix, sys.executable, "-c", WATCH, "20"], stdout=subprocess.PIPE, text=True,
                                env=env)
-    host = start_host(tmp_path, "--bind", "127.0.0.1", prefix=prefix, advertise=True)
+    host = start_host(tmp_path, "--bind", "127.0.0.1", "--require-pairing", prefix=prefix, advertise=True)
     started = time.monotonic()
     try:
         host.wait_for_log("announced on the LAN")
         listed = subprocess.run([*prefix, sys.executable, "-m", "lumen_client.cli", "list", "--seconds", "3"],
                                 capture_output=True, text=True, timeout=30, env=env)
         assert listed.returncode == 0, listed.stderr
-        assert f"127.0.0.1:{host.port}\tlumen/1 extended\tnot trusted yet" in listed.stdout, listed.stdout
+        assert f"127.0.0.1:{host.port}\tlumen/1 extended\tpairing required (lumen-client pair)" in listed.stdout, \
+        listed.stdout
         assert format_fingerprint(host.fingerprint) in listed.stdout
         assert time.monotonic() - started < 3.0 + 5.0  # three seconds of listening, and a Python's start
     finally:
@@ -75,7 +77,7 @@ def test_a_host_is_found_with_its_txt_fields_and_seen_to_go(namespace: str, tmp_
     out, _ = watcher.communicate(timeout=40)
     lines = out.splitlines()
     [added] = [line for line in lines if " add " in line]
-    assert f"127.0.0.1:{host.port} {host.fingerprint} 1" in added
+    assert f"127.0.0.1:{host.port} {host.fingerprint} {EXTENSION_VERSION} True" in added
     [removed] = [line for line in lines if " remove " in line]
     assert float(removed.split()[0]) - gone < 3.0, "gone from the list within 3 s of the host's stop"
 
@@ -101,8 +103,9 @@ def test_txt_records_that_are_not_a_lumen_hosts_are_read_safely() -> None:
         return ServiceInfo(SERVICE_TYPE, f"x.{SERVICE_TYPE}", port=9777, parsed_addresses=["192.0.2.7"],
                            properties=props)
 
-    good = _found(info({b"proto": b"lumen/1", b"ext": b"1", b"name": b"den", b"fp": b"AB" * 32}), "x")
+    good = _found(info({b"proto": b"lumen/1", b"ext": b"2", b"name": b"den", b"fp": b"AB" * 32, b"pair": b"1"}), "x")
     assert good is not None and (good.name, good.endpoint, good.fingerprint) == ("den", "192.0.2.7:9777", "ab" * 32)
+    assert good.pairing_required and good.extension_version == 2
     assert _found(info({b"proto": b"other/2"}), "x") is None  # someone else's service under our type
     odd = _found(info({b"proto": b"lumen/1", b"ext": b"many", b"fp": b"\xff" * 64, b"name": None}), "x")
     assert odd is not None and odd.fingerprint == "" and odd.extension_version == 0 and odd.name == "x"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hosts import start_host
 
 from lumen_client.trust_store import TrustStore
@@ -30,7 +31,7 @@ def app_env(xvfb_display: str, tmp_path: Path, qtbot):  # type: ignore[no-untype
     settings.hosts = [SavedHost("test host", f"127.0.0.1:{host.port}")]
     settings.save()
     store = KeyringTrustStore(TrustStore(tmp_path / "pins.json"))
-    window = MainWindow(settings, store)
+    window = MainWindow(settings, store, identity=Ed25519PrivateKey.generate(), discover=False)
     qtbot.addWidget(window)
     window.show()
     yield window, host, store
@@ -145,7 +146,8 @@ def test_the_desktop_client_streams_from_an_m3_host(
                        "--seconds", "20", "--max-sessions", "1")
     settings = Settings.load(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     settings.width, settings.height, settings.gamepads = 1280, 720, False
-    window = MainWindow(settings, KeyringTrustStore(TrustStore(tmp_path / "pins.json")))
+    window = MainWindow(settings, KeyringTrustStore(TrustStore(tmp_path / "pins.json")),
+                        identity=Ed25519PrivateKey.generate(), discover=False)
     qtbot.addWidget(window)
     window.show()
     try:
@@ -187,3 +189,152 @@ def test_a_host_that_dies_mid_stream_is_reported_with_a_reconnect(app_env, qtbot
             window.stream.close()
             qtbot.waitUntil(lambda: window.connection is None, timeout=15_000)
         revived.stop()
+
+
+# -- pairing and the host list ------------------------------------------------------
+
+
+def _window(tmp_path: Path, qtbot, hosts: list) -> tuple:  # type: ignore[no-untyped-def, type-arg]
+    from PySide6.QtCore import QSettings
+
+    from lumen_client.app.keyring_store import KeyringTrustStore
+    from lumen_client.app.main_window import MainWindow
+    from lumen_client.app.settings import Settings
+
+    settings = Settings.load(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    settings.width, settings.height, settings.gamepads = 640, 360, False
+    settings.hosts = hosts
+    settings.save()
+    store = KeyringTrustStore(TrustStore(tmp_path / "pins.json"))
+    window = MainWindow(settings, store, identity=Ed25519PrivateKey.generate(), discover=False)
+    qtbot.addWidget(window)
+    window.show()
+    return window, store
+
+
+def _new_pin(identity: Path) -> str:
+    import re
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "lumen_host.cli", "pair", "--identity", str(identity)],
+                         capture_output=True, text=True, check=True).stdout
+    match = re.search(r"PIN: (\d{3} \d{3})", out)
+    assert match, out
+    return match[1]
+
+
+def test_pairing_in_the_gui_a_wrong_pin_then_the_right_one_then_the_stream(  # type: ignore[no-untyped-def]
+        xvfb_display, tmp_path, qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    from lumen_client.app.settings import SavedHost
+
+    host = start_host(tmp_path, "--require-pairing")
+    window, store = _window(tmp_path, qtbot, [SavedHost("paired host", f"127.0.0.1:{host.port}")])
+    key = f"127.0.0.1:{host.port}"
+    try:
+        window.connect_row(0)  # a host never seen: the trust prompt offers pairing instead
+        qtbot.waitUntil(lambda: window.trust_dialog is not None and window.trust_dialog.isVisible(), timeout=20_000)
+        qtbot.mouseClick(window.trust_dialog.pair_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.pair_dialog is not None and window.pair_dialog.isVisible(), timeout=10_000)
+        dialog = window.pair_dialog
+        assert window.stream is None and window.trust_dialog is None and store.get(key) is None
+        assert "lumen-host pair" in _dialog_text(dialog)
+        pin = _new_pin(tmp_path / "identity")
+        wrong = f"{(int(pin.replace(' ', '')) + 1) % 1_000_000:06d}"
+        qtbot.keyClicks(dialog.pin, wrong)
+        qtbot.mouseClick(dialog.pair_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "wrong PIN" in dialog.status.text(), timeout=20_000)
+        assert dialog.isVisible() and dialog.pin.text() == "" and dialog.pair_button.isEnabled()
+        assert store.get(key) is None and not window.settings.hosts[0].paired  # nothing persisted
+        qtbot.keyClicks(dialog.pin, pin)  # as printed: "123 456"
+        qtbot.keyClick(dialog.pin, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: window.stream is not None and window.stream.video.stats.presented >= 5,
+                        timeout=30_000)
+        assert window.pair_dialog is None and window.trust_dialog is None  # no trust prompt: paired is pinned
+        assert store.get(key) == host.fingerprint
+        assert window.table.item(0, 2).text().startswith("paired")
+        window.stream.close()
+        qtbot.waitUntil(lambda: window.connection is None, timeout=15_000)
+        assert "paired with" in host.log()
+    finally:
+        window.close()
+        host.stop()
+
+
+def test_a_pinned_host_that_requires_pairing_asks_for_the_pin(xvfb_display, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from lumen_client.app.settings import SavedHost
+
+    host = start_host(tmp_path, "--require-pairing")
+    window, store = _window(tmp_path, qtbot, [SavedHost("host", f"127.0.0.1:{host.port}")])
+    store.put(f"127.0.0.1:{host.port}", host.fingerprint)  # trusted before the host required pairing
+    try:
+        window.connect_row(0)
+        qtbot.waitUntil(lambda: window.pair_dialog is not None and window.pair_dialog.isVisible(), timeout=20_000)
+        assert "This client is not paired with" in _dialog_text(window.pair_dialog)
+        assert window.stream is None and "video to" not in host.log()
+        window.pair_dialog.reject()
+        assert window.pair_dialog is None and not window.settings.hosts[0].paired
+    finally:
+        window.close()
+        host.stop()
+
+
+def test_the_host_list_shows_online_offline_lan_hosts_and_a_fingerprint_warning(  # type: ignore[no-untyped-def]
+        xvfb_display, tmp_path, qtbot) -> None:
+    from hosts import free_udp_port
+
+    from lumen_client.app.settings import SavedHost
+    from lumen_core.net.discovery import FoundHost
+
+    host = start_host(tmp_path)
+    dead = free_udp_port()
+    window, store = _window(tmp_path, qtbot, [SavedHost("up", f"127.0.0.1:{host.port}"),
+                                              SavedHost("down", f"127.0.0.1:{dead}")])
+    try:
+        qtbot.waitUntil(lambda: window.table.item(0, 4).text().startswith("online (")
+                        and window.table.item(1, 4).text() == "offline", timeout=15_000)
+        store.put(f"127.0.0.1:{host.port}", host.fingerprint)
+        announced = {
+            f"127.0.0.1:{host.port}": FoundHost("up", "127.0.0.1", host.port, "ef" * 32, 2, "lumen/1"),
+            "10.9.9.9:9777": FoundHost("stranger", "10.9.9.9", 9777, "12" * 32, 2, "lumen/1"),
+        }
+        window.lan.changed.emit(announced)  # what zeroconf's thread reports (test_discovery.py: the real thing)
+        qtbot.waitUntil(lambda: window.table.rowCount() == 3, timeout=5_000)
+        assert window.table.item(0, 2).text() == "WARNING: fingerprint differs"
+        assert "announces the fingerprint" in window.table.item(0, 2).toolTip()
+        assert [window.table.item(2, c).text() for c in (0, 1, 4)] == ["stranger", "10.9.9.9:9777",
+                                                                          "on the LAN (not saved)"]
+        window.lan.changed.emit({})  # gone from the LAN
+        qtbot.waitUntil(lambda: window.table.rowCount() == 2, timeout=5_000)
+        assert window.table.item(0, 2).text().startswith("yes")
+    finally:
+        window.close()
+        host.stop()
+
+
+def test_wake_sends_the_magic_packet_for_the_saved_mac(xvfb_display, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import socket
+
+    from lumen_client.app.settings import SavedHost
+    from lumen_core.net.wake import magic_packet
+
+    if os.geteuid() != 0:
+        pytest.skip("port 9 is privileged: the wake test binds it as root")
+    window, _ = _window(tmp_path, qtbot, [SavedHost("sleeper", "127.0.0.1:9777", mac="3c:7c:3f:1e:22:9a"),
+                                          SavedHost("no mac", "127.0.0.1:9778")])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as card:
+        card.bind(("127.0.0.1", 9))
+        card.settimeout(5.0)
+        try:
+            window.table.selectRow(1)
+            assert not window.buttons["Wake"].isEnabled()
+            window.table.selectRow(0)
+            assert window.buttons["Wake"].isEnabled()
+            window.buttons["Wake"].click()
+            assert card.recv(200) == magic_packet(bytes.fromhex("3c7c3f1e229a"))
+            assert "Sent the wake packet" in window.statusBar().currentMessage()
+        finally:
+            window.close()

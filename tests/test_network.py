@@ -84,17 +84,19 @@ def test_host_killed_mid_stream_the_client_says_so_within_3_s(lab: NetLab, tmp_p
 def test_twenty_connects_through_30_percent_loss_all_succeed(lab: NetLab, tmp_path: Path) -> None:
     lab.set(Impairment(loss=0.3))
     host = host_in(lab, tmp_path, "--max-sessions", "20")
-    failures, modes = [], []
+    failures, modes, retries = [], [], 0
     for _ in range(20):
         client = client_in(lab, tmp_path, host, 0.5)
-        if client.wait(30) != 0:
+        if client.wait(50) != 0:
             failures.append(client.log())
         else:
             modes.append(client.stats()["mode"])
+            retries += client.stats()["handshake_retries"]
     assert not failures, f"{len(failures)} of 20 failed; first:\n{failures[0]}"
     assert modes == ["extended"] * 20
     host.wait_for_sessions(20, timeout_s=30)
-    assert host.log().count("mode with") == 20, "one handshake each"
+    # One handshake each, but for a handshake that stalled and was tried again.
+    assert 20 <= host.log().count("mode with") <= 20 + retries, retries
 
 
 def test_jitter_reordering_and_duplication_lose_nothing(lab: NetLab, tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from lumen_core.datagrams import INPUT, PAD_SNAPSHOT, InputEvent, parse_datagram
 from lumen_core.fec import GF8
 from lumen_core.gamepad import LUMEN_BTN_A, LUMEN_BTN_B, PadState
 from lumen_core.input import Kind
-from lumen_core.session import BASE, EXTENDED_V1, ClientOptions, ClientSession, HostOffer, HostSession
+from lumen_core.session import BASE, EXTENDED, ClientOptions, ClientSession, HostOffer, HostSession
 from lumen_core.session.events import (
     AudioReceived,
     FrameTimingReceived,
@@ -131,13 +131,13 @@ def of(kind: type, events: list[Any]) -> list[Any]:
 def test_extended_handshake_negotiates_codec_names_and_mode() -> None:
     p = pair(replace(CLIENT, codecs=("hevc", "h264")))
     hello = p.connect()
-    assert hello.mode == EXTENDED_V1 and hello.extension is not None
+    assert hello.mode == EXTENDED and hello.extension is not None
     assert hello.extension.codec_names == ("hevc", "h264") and p.host.client_name == "test client"
     p.host.accept(p.now, width=1280, height=720, refresh_hz=60)
     p.pump()
     [streaming] = of(Streaming, p.client_events)
     # The host prefers its own order among what the client offered.
-    assert streaming.mode == EXTENDED_V1 and streaming.codec == "h264" and p.host.codec == "h264"
+    assert streaming.mode == EXTENDED and streaming.codec == "h264" and p.host.codec == "h264"
     assert streaming.extension is not None and streaming.extension.host_name == "test host"
     assert streaming.video.key == KEY and streaming.welcome.udp_port == 9778
     assert of(StartReceived, p.host_events) == [StartReceived(client_udp_port=40000)]
@@ -249,7 +249,7 @@ def test_unknown_extension_fields_are_skipped_and_later_versions_accepted() -> N
     fields = b"\x63\x02\x00zz" + b"\x01\x01\x00\x02"  # unknown tag 99, then codecs = [hevc]
     host.receive_control(frame(Hello(width=1280, height=720, refresh_hz=60).encode() + b"LMNX\x07" + fields), 0.0)
     [hello] = list(iter(host.next_event, None))
-    assert hello.mode == EXTENDED_V1 and hello.extension.codec_names == ("hevc",)
+    assert hello.mode == EXTENDED and hello.extension.codec_names == ("hevc",)
 
 
 def test_an_invalid_welcome_is_refused_before_start() -> None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..session import (
     FingerprintChanged,
+    NotPaired,
     SessionError,
     StreamOptions,
     StreamSession,
@@ -29,6 +30,7 @@ class Connection(QObject):
     failed = Signal(str)
     ended = Signal(str)
     lost = Signal(str)  # the session died while streaming (the host vanished, say): offer to reconnect
+    not_paired = Signal(str)  # the host requires pairing: ask for its PIN
 
     def __init__(self, options: StreamOptions, store, video: VideoWindow, audio_device=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__()
@@ -86,6 +88,8 @@ class Connection(QObject):
             self.unknown_host.emit(exc.host, exc.fingerprint)
         except FingerprintChanged as exc:
             self.fingerprint_changed.emit(exc.host, exc.stored, exc.observed)
+        except NotPaired as exc:
+            self.not_paired.emit(str(exc))
         except (TrustError, SessionError) as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # a bug: shown as a message, logged with its traceback

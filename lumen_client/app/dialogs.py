@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lumen_core.net.wake import format_mac, parse_mac
 from lumen_core.trust import format_fingerprint
 
 from ..cli import parse_address
@@ -52,15 +53,25 @@ class TrustDialog(QDialog):
             "Check that its fingerprint matches the one <code>lumen-host</code> logged when it started:"
         ))
         layout.addWidget(_mono(grouped_fingerprint(fingerprint)))
+        layout.addWidget(QLabel("A host that requires pairing needs no comparing: pair with the PIN that "
+                                "<code>lumen-host pair</code> prints on it instead."))
         buttons = QDialogButtonBox()
         self.trust_button = QPushButton("Trust and connect")
+        self.pair_button = QPushButton("Pair with PIN…")
         self.cancel_button = QPushButton("Cancel")
+        self.pair_instead = False
         buttons.addButton(self.trust_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.pair_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.pair_button.clicked.connect(self._pair)
         self.cancel_button.setDefault(True)  # Enter must not trust by accident
         layout.addWidget(buttons)
+
+    def _pair(self) -> None:
+        self.pair_instead = True
+        self.reject()
 
 
 def fingerprint_changed_box(host: str, stored: str, observed: str, where: str, parent: QWidget | None) -> QMessageBox:
@@ -82,17 +93,20 @@ def fingerprint_changed_box(host: str, stored: str, observed: str, where: str, p
 class HostDialog(QDialog):
     """Add or edit a saved host."""
 
-    def __init__(self, parent: QWidget | None = None, name: str = "", address: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, name: str = "", address: str = "", mac: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Host")
         form = QFormLayout(self)
         self.name = QLineEdit(name)
         self.address = QLineEdit(address)
         self.address.setPlaceholderText("192.168.1.20 or host.lan:9777")
+        self.mac = QLineEdit(mac)
+        self.mac.setPlaceholderText("optional, for Wake: 3c:7c:3f:1e:22:9a (ip link on the host)")
         self.error = QLabel("")
         self.error.setStyleSheet("color: #c00;")
         form.addRow("Name", self.name)
         form.addRow("Address", self.address)
+        form.addRow("MAC address", self.mac)
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._check)
@@ -102,6 +116,8 @@ class HostDialog(QDialog):
     def _check(self) -> None:
         try:
             parse_address(self.address.text())
+            if self.mac.text().strip():
+                self.mac.setText(format_mac(parse_mac(self.mac.text())))
         except ValueError as exc:
             self.error.setText(str(exc))
             return

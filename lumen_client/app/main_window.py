@@ -1,9 +1,11 @@
-"""The main window: saved hosts, connecting with progress, trust decisions, errors."""
+"""The main window: saved and discovered hosts (online or not, pinned or paired), connecting
+with progress, trust decisions, pairing, Wake-on-LAN, errors."""
 
 from __future__ import annotations
 
 import logging
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -16,16 +18,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lumen_core.errors import LumenError
+from lumen_core.errors import IdentityError, LumenError
+from lumen_core.identity import load_or_create_client_key
+from lumen_core.net.discovery import FoundHost
+from lumen_core.net.wake import parse_mac, wake
 from lumen_core.trust import format_fingerprint
 
 from ..cli import parse_address
 from ..session import StreamOptions
 from .connection import Connection
 from .dialogs import HostDialog, SettingsDialog, TrustDialog, fingerprint_changed_box
+from .host_status import LanHosts, Reachability
 from .keyring_store import KeyringTrustStore
+from .pairing import PairDialog, PairingRun
 from .settings import SavedHost, Settings
 from .stream_window import StreamWindow
+
+COLUMNS = ["Name", "Address", "Trusted", "Last streamed", "Status"]
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +49,18 @@ def output_devices() -> list[str]:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Settings, store: KeyringTrustStore) -> None:
+    def __init__(self, settings: Settings, store: KeyringTrustStore, identity: Ed25519PrivateKey | None = None,
+                 discover: bool = True) -> None:
+        """``identity``: the client key (default: this user's, made on first use);
+        ``discover``: list the hosts announced on the LAN."""
         super().__init__()
         self.settings = settings
         self.store = store
+        self._identity = identity
         self.setWindowTitle("lumen")
-        self.resize(760, 420)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Name", "Address", "Trusted", "Last streamed"])
+        self.resize(860, 420)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
@@ -56,7 +69,8 @@ class MainWindow(QMainWindow):
         buttons = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for label, action in (("Add…", self.add_host), ("Edit…", self.edit_host), ("Remove", self.remove_host),
-                              ("Forget pin", self.forget_pin), ("Settings…", self.open_settings),
+                              ("Forget pin", self.forget_pin), ("Pair…", self.pair_selected),
+                              ("Wake", self.wake_selected), ("Settings…", self.open_settings),
                               ("Connect", lambda: self.connect_row(self.table.currentRow()))):
             button = QPushButton(label)
             button.clicked.connect(action)
@@ -72,27 +86,94 @@ class MainWindow(QMainWindow):
         self.stream: StreamWindow | None = None
         self.connection: Connection | None = None
         self.trust_dialog: TrustDialog | None = None
+        self.pair_dialog: PairDialog | None = None
+        self.pairing: PairingRun | None = None
         self.message: QMessageBox | None = None
+        self.rows: list[SavedHost | FoundHost] = []
+        self.lan = LanHosts()
+        self.lan.changed.connect(lambda _hosts: self.refresh())
+        self.reachability = Reachability()
+        self.reachability.result.connect(lambda _address, _rtt: self.refresh())
+        self.table.currentCellChanged.connect(lambda *_: self._update_buttons())
         self.refresh()
+        if discover and (why := self.lan.start()):
+            self.statusBar().showMessage(f"Hosts on the LAN are not listed: {why}")
+        self.reachability.start()
+
+    @property
+    def identity(self) -> Ed25519PrivateKey | None:
+        """The client key, made on first use; None (said in the status bar) if it cannot be."""
+        if self._identity is None:
+            try:
+                self._identity, _ = load_or_create_client_key()
+            except IdentityError as exc:
+                self.statusBar().showMessage(f"Hosts that require pairing will refuse this client: {exc}")
+        return self._identity
 
     # -- the host list ----------------------------------------------------------------
 
     def refresh(self) -> None:
-        self.table.setRowCount(len(self.settings.hosts))
-        for row, host in enumerate(self.settings.hosts):
-            try:
-                pin = self.store.get(self._key(host.address))
-                trusted = f"yes ({format_fingerprint(pin)[:11]}…)" if pin else "not yet"
-            except (LumenError, ValueError):
-                trusted = "pin unreadable"
-            for col, text in enumerate((host.name, host.address, trusted, host.last_seen or "never")):
+        """The saved hosts, then the LAN's hosts that are not saved; with trust and status."""
+        saved = {self._safe_key(h.address): h for h in self.settings.hosts}
+        found = self.lan.hosts
+        self.rows = [*self.settings.hosts, *(h for key, h in found.items() if key not in saved)]
+        self.reachability.addresses = [(h.address, *parse_address(h.address)) for h in self.settings.hosts
+                                       if self._safe_key(h.address)]
+        self.table.setRowCount(len(self.rows))
+        for row, entry in enumerate(self.rows):
+            if isinstance(entry, SavedHost):
+                key = self._safe_key(entry.address)
+                trusted, warning = self._trust_text(key, found.get(key), entry.paired)
+                texts = (entry.name, entry.address, trusted, entry.last_seen or "never",
+                         self._status_text(entry.address, found.get(key)))
+            else:
+                trusted, warning = self._trust_text(entry.endpoint, entry, False)
+                texts = (entry.name, entry.endpoint, trusted, "never", "on the LAN (not saved)")
+            for col, text in enumerate(texts):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                if col == 2 and warning:
+                    item.setToolTip(warning)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
-        if self.settings.hosts and self.table.currentRow() < 0:
+        if self.rows and self.table.currentRow() < 0:
             self.table.selectRow(0)
+        self._update_buttons()
+
+    def _trust_text(self, key: str, announced: FoundHost | None, paired: bool) -> tuple[str, str]:
+        """The Trusted column, and a warning for its tooltip when the LAN disagrees."""
+        try:
+            pin = self.store.get(key) if key else None
+        except (LumenError, ValueError):
+            return "pin unreadable", ""
+        if pin and announced is not None and announced.fingerprint and announced.fingerprint != pin.lower():
+            return "WARNING: fingerprint differs", (
+                f"The host at {key} announces the fingerprint {format_fingerprint(announced.fingerprint)}, not the "
+                f"pinned {format_fingerprint(pin)}. The connection will be refused unless the handshake shows the "
+                "pinned one: it may be another machine, or this host was reinstalled.")
+        if not pin:
+            return ("not paired (PIN)" if announced is not None and announced.pairing_required else "not yet"), ""
+        return f"{'paired' if paired else 'yes'} ({format_fingerprint(pin)[:11]}…)", ""
+
+    def _status_text(self, address: str, announced: FoundHost | None) -> str:
+        state = self.reachability.state
+        if address not in state:
+            return "on the LAN" if announced is not None else "…"
+        rtt = state[address]
+        return f"online ({rtt * 1000:.0f} ms)" if rtt is not None else "offline"
+
+    def _update_buttons(self) -> None:
+        host = self._selected()
+        self.buttons["Wake"].setEnabled(bool(host and host.mac))
+        for label in ("Edit…", "Remove"):
+            self.buttons[label].setEnabled(host is not None)
+
+    def _safe_key(self, address: str) -> str:
+        try:
+            return self._key(address)
+        except ValueError:
+            return ""
 
     @staticmethod
     def _key(address: str) -> str:
@@ -100,13 +181,24 @@ class MainWindow(QMainWindow):
         return f"{host}:{port}"
 
     def _selected(self) -> SavedHost | None:
+        entry = self._selected_entry()
+        return entry if isinstance(entry, SavedHost) else None
+
+    def _selected_entry(self) -> SavedHost | FoundHost | None:
         row = self.table.currentRow()
-        return self.settings.hosts[row] if 0 <= row < len(self.settings.hosts) else None
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def _address(self, entry: SavedHost | FoundHost) -> str:
+        return entry.address if isinstance(entry, SavedHost) else entry.endpoint
 
     def add_host(self, address: str = "") -> None:
+        entry = self._selected_entry()
+        if not address and isinstance(entry, FoundHost):  # a host the LAN announced: save it
+            address = entry.endpoint
         dialog = HostDialog(self, address=address)
         if dialog.exec():
-            self.settings.hosts.append(SavedHost(dialog.name.text().strip(), dialog.address.text().strip()))
+            self.settings.hosts.append(SavedHost(dialog.name.text().strip(), dialog.address.text().strip(),
+                                                 mac=dialog.mac.text().strip()))
             self.settings.save()
             self.refresh()
 
@@ -114,11 +206,91 @@ class MainWindow(QMainWindow):
         host = self._selected()
         if host is None:
             return
-        dialog = HostDialog(self, host.name, host.address)
+        dialog = HostDialog(self, host.name, host.address, host.mac)
         if dialog.exec():
             host.name, host.address = dialog.name.text().strip(), dialog.address.text().strip()
+            host.mac = dialog.mac.text().strip()
             self.settings.save()
             self.refresh()
+
+    def wake_selected(self) -> None:
+        """Send the magic packet to the selected host (its MAC, its address, the broadcast)."""
+        host = self._selected()
+        if host is None or not host.mac:
+            return
+        try:
+            address = parse_address(host.address)[0]
+            sent = wake(parse_mac(host.mac), addresses=[address])
+        except (ValueError, OSError) as exc:
+            self._show_error("Cannot wake the host", str(exc))
+            return
+        self.statusBar().showMessage(f"Sent the wake packet for {host.name} ({sent} datagrams); it shows online "
+                                     "once it is up.", 10_000)
+        self.reachability.probe_now()
+
+    # -- pairing ----------------------------------------------------------------------
+
+    def pair_selected(self) -> None:
+        entry = self._selected_entry()
+        if entry is not None:
+            self.pair_with(self._address(entry))
+
+    def pair_with(self, address: str, reason: str = "", then_connect: bool = False) -> None:
+        """Ask for the host's PIN and pair; ``then_connect``: stream once paired."""
+        if self.pair_dialog is not None:
+            return
+        dialog = self.pair_dialog = PairDialog(address, reason, self)
+        dialog.pin_entered.connect(lambda pin: self._start_pairing(address, pin, then_connect))
+        dialog.rejected.connect(self._pairing_closed)
+        dialog.open()
+
+    def _start_pairing(self, address: str, pin: str, then_connect: bool) -> None:
+        identity = self.identity
+        if identity is None or self.pair_dialog is None:
+            if self.pair_dialog is not None:
+                self.pair_dialog.pairing_failed("this client has no key to pair with (see the status bar)")
+            return
+        host, port = parse_address(address)
+        run = self.pairing = PairingRun(host, port, pin, identity, self.store)
+        queued = Qt.ConnectionType.QueuedConnection
+        run.paired.connect(lambda fingerprint: self._paired(address, fingerprint, then_connect), queued)
+        run.failed.connect(self._pairing_failed, queued)
+        run.start()
+
+    def _pairing_failed(self, why: str) -> None:
+        self._finish_pairing()
+        if self.pair_dialog is not None:
+            self.pair_dialog.pairing_failed(why)
+
+    def _paired(self, address: str, fingerprint: str, then_connect: bool) -> None:
+        self._finish_pairing()
+        key = self._key(address)
+        host = next((h for h in self.settings.hosts if self._safe_key(h.address) == key), None)
+        if host is None:
+            found = self.lan.hosts.get(key)
+            host = SavedHost(found.name if found else address, address)
+            self.settings.hosts.append(host)
+        host.paired = True
+        self.settings.save()
+        dialog, self.pair_dialog = self.pair_dialog, None
+        if dialog is not None:
+            dialog.rejected.disconnect(self._pairing_closed)
+            dialog.accept()
+        self.statusBar().showMessage(f"Paired with {address}; its fingerprint {format_fingerprint(fingerprint)[:11]}… "
+                                     "is pinned.", 10_000)
+        self.refresh()
+        if then_connect:
+            self.connect_to(address)
+
+    def _pairing_closed(self) -> None:
+        self.pair_dialog = None
+        self._finish_pairing()
+
+    def _finish_pairing(self) -> None:
+        run, self.pairing = self.pairing, None
+        if run is not None:
+            run.join()
+            run.deleteLater()
 
     def remove_host(self) -> None:
         host = self._selected()
@@ -139,8 +311,8 @@ class MainWindow(QMainWindow):
     # -- streaming ----------------------------------------------------------------------
 
     def connect_row(self, row: int) -> None:
-        if 0 <= row < len(self.settings.hosts):
-            self.connect_to(self.settings.hosts[row].address)
+        if 0 <= row < len(self.rows):
+            self.connect_to(self._address(self.rows[row]))
 
     def connect_to(self, address: str, pin: str | None = None, fullscreen: bool | None = None) -> None:
         if self.stream is not None:
@@ -153,7 +325,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         options = StreamOptions(host=host, port=port, pin=pin, width=s.width, height=s.height, fps=s.fps,
                                 codecs=(s.codec, *(c for c in ("h264", "hevc") if c != s.codec)),
-                                decoder=s.decoder, bitrate_kbps=s.bitrate_kbps or None)
+                                decoder=s.decoder, bitrate_kbps=s.bitrate_kbps or None, identity=self.identity)
         self.stream = StreamWindow(f"lumen — {address}", s.fullscreen if fullscreen is None else fullscreen,
                                    vsync=s.vsync)
         self.stream.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -173,6 +345,7 @@ class MainWindow(QMainWindow):
         conn.failed.connect(self._failed, queued)
         conn.ended.connect(self._ended, queued)
         conn.lost.connect(self._lost, queued)
+        conn.not_paired.connect(self._not_paired, queued)
         self.connection = conn
         self.stream.attach(conn)
         if self.settings.gamepads:
@@ -185,8 +358,14 @@ class MainWindow(QMainWindow):
         self._finish_connection()
         dialog = self.trust_dialog = TrustDialog(host, fingerprint, self.stream or self)
         dialog.accepted.connect(lambda: self._trusted(options, address, host, fingerprint))
-        dialog.rejected.connect(self._close_stream)
+        dialog.rejected.connect(lambda: self._not_trusted(dialog, address))
         dialog.open()
+
+    def _not_trusted(self, dialog: TrustDialog, address: str) -> None:
+        self.trust_dialog = None
+        self._close_stream()
+        if dialog.pair_instead:
+            self.pair_with(address, then_connect=True)
 
     def _trusted(self, options: StreamOptions, address: str, host: str, fingerprint: str) -> None:
         self.trust_dialog = None
@@ -201,6 +380,13 @@ class MainWindow(QMainWindow):
         self._close_stream()
         self.message = fingerprint_changed_box(host, stored, observed, self.store.path, self)
         self.message.open()
+
+    def _not_paired(self, text: str) -> None:
+        """The host requires pairing: ask for its PIN now, and stream once paired."""
+        address = self.connection.address if self.connection else ""
+        self._finish_connection()
+        self._close_stream()
+        self.pair_with(address, reason=f"This client is not paired with {address} yet.", then_connect=True)
 
     def _failed(self, text: str) -> None:
         self._finish_connection()
@@ -257,6 +443,9 @@ class MainWindow(QMainWindow):
         self.stream = None
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.lan.close()
+        self.reachability.close()
+        self._finish_pairing()
         if self.connection is not None:
             self.connection.stop()
             self.connection.join()

@@ -15,6 +15,8 @@ class SavedHost:
     name: str
     address: str
     last_seen: str = ""  # ISO date of the last stream, "" if never
+    mac: str = ""  # for Wake-on-LAN, "" if unknown
+    paired: bool = False  # paired with a PIN (the pin in the trust store came from the pairing)
 
 
 @dataclass
@@ -47,7 +49,8 @@ class Settings:
         for i in range(count):
             store.setArrayIndex(i)
             s.hosts.append(SavedHost(str(store.value("name", "")), str(store.value("address", "")),
-                                     str(store.value("last_seen", ""))))
+                                     str(store.value("last_seen", "")), str(store.value("mac", "")),
+                                     store.value("paired", False) in (True, "true", "1", 1)))
         store.endArray()
         return s
 
@@ -62,6 +65,8 @@ class Settings:
             store.setValue("name", host.name)
             store.setValue("address", host.address)
             store.setValue("last_seen", host.last_seen)
+            store.setValue("mac", host.mac)
+            store.setValue("paired", host.paired)
         store.endArray()
         store.sync()
 

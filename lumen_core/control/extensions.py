@@ -10,7 +10,8 @@ Negotiation: a Hello without a block (an M3 client) gets M3's Welcome, and the s
 is **base** mode; a Welcome without a block (an M3 host) makes the client run base
 mode. When both carry one, the session is **extended**, at extension version
 ``min(hello's, welcome's)``; version 1 comprises everything docs/protocol.md lists under
-"Extended mode". Trailing bytes that do not start with the magic are not a block (M3
+"Extended mode", and version 2 adds client authentication and PIN pairing (the Hello's
+client key and pairing message; protocol.md §5.5). Trailing bytes that do not start with the magic are not a block (M3
 ignores them; so does lumen). A block with version 0 or malformed fields ends the
 handshake with the field named; unknown tags are skipped.
 
@@ -28,7 +29,7 @@ from ..errors import ProtocolError
 from .fields import Field, Fields, between, decode_fields, encode_fields
 
 BLOCK_MAGIC: Final = b"LMNX"
-EXTENSION_VERSION: Final = 1
+EXTENSION_VERSION: Final = 2
 
 CODEC_H264: Final = 1
 CODEC_HEVC: Final = 2
@@ -40,18 +41,24 @@ CODEC_NAMES: Final = {v: k for k, v in CODEC_IDS.items()}
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HelloExtension(Fields):
     """What a lumen client adds to its Hello. ``codecs``: codec ids, preferred first;
-    ``bitrate_kbps``: the most video bitrate it wants (the host may send less)."""
+    ``bitrate_kbps``: the most video bitrate it wants (the host may send less);
+    ``client_key``: its Ed25519 public key (version 2), which the host then challenges;
+    ``pair``: SPAKE2's first message, when this connection pairs instead of streaming."""
 
     FIELDS: ClassVar[tuple[Field, ...]] = (
         Field(1, "codecs", "bytes", limit=16, check=lambda v: len(v) >= 1),
         Field(2, "client_name", "str", required=False, limit=64),
         Field(3, "bitrate_kbps", "u32", required=False, check=between(100, 10_000_000)),
         Field(4, "audio_channels", "u8", required=False, check=between(1, 8)),
+        Field(5, "client_key", "bytes", required=False, exact=32),
+        Field(6, "pair", "bytes", required=False, exact=33),
     )
     codecs: bytes
     client_name: str | None = None
     bitrate_kbps: int | None = None
     audio_channels: int | None = None
+    client_key: bytes | None = None
+    pair: bytes | None = None
 
     @property
     def codec_names(self) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
 """lumen's extended control messages: after Start, on the same control stream, only
-in extended mode (an M3 peer never sees one).
+in extended mode (an M3 peer never sees one); and, between a version 2 Hello and its
+Welcome, the authentication and pairing messages (types 10-13) and a refusal's Goodbye.
 
 Each is one frame (framing.py) whose payload is::
 
@@ -35,13 +36,17 @@ class GoodbyeCode:
     HOST_BUSY: Final = 4
     INTERNAL_ERROR: Final = 5
     TIMEOUT: Final = 6
+    NOT_PAIRED: Final = 7  # a host that requires pairing does not know this client
+    PAIRING_FAILED: Final = 8  # wrong PIN, no PIN active, or the exchange did not verify
+    PAIRING_LIMITED: Final = 9  # too many pairing attempts: Goodbye.retry_after_ms says when
 
 
 GOODBYE_NAMES: Final = {
     GoodbyeCode.NORMAL: "normal", GoodbyeCode.PROTOCOL_ERROR: "protocol error",
     GoodbyeCode.UNSUPPORTED_VERSION: "unsupported version", GoodbyeCode.NO_COMMON_CODEC: "no common codec",
     GoodbyeCode.HOST_BUSY: "host busy", GoodbyeCode.INTERNAL_ERROR: "internal error",
-    GoodbyeCode.TIMEOUT: "timeout",
+    GoodbyeCode.TIMEOUT: "timeout", GoodbyeCode.NOT_PAIRED: "not paired",
+    GoodbyeCode.PAIRING_FAILED: "pairing failed", GoodbyeCode.PAIRING_LIMITED: "too many pairing attempts",
 }
 
 
@@ -123,15 +128,18 @@ class Pong(Message):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Goodbye(Message):
-    """Either way, the last message. ``code``: a GoodbyeCode; ``reason``: for a person."""
+    """Either way, the last message. ``code``: a GoodbyeCode; ``reason``: for a person;
+    ``retry_after_ms``: when asking again can succeed (PAIRING_LIMITED)."""
 
     TYPE: ClassVar[int] = 5
     FIELDS: ClassVar[tuple[Field, ...]] = (
         Field(1, "code", "u16"),
         Field(2, "reason", "str", limit=256, required=False),
+        Field(3, "retry_after_ms", "u32", required=False),
     )
     code: int
     reason: str = ""
+    retry_after_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,6 +201,50 @@ class RateUpdate(Message):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AuthChallenge(Message):
+    """Host -> client, instead of the Welcome (extension version 2, a Hello with a
+    client key): prove the key. ``nonce``: fresh random bytes of this connection."""
+
+    TYPE: ClassVar[int] = 10
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field(1, "nonce", "bytes", exact=32),)
+    nonce: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthProof(Message):
+    """Client -> host: the Ed25519 signature of the challenge, bound to the host's
+    fingerprint and the client's key (docs/protocol.md, "Client authentication")."""
+
+    TYPE: ClassVar[int] = 11
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field(1, "signature", "bytes", exact=64),)
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairReply(Message):
+    """Host -> client, answering a pairing Hello: SPAKE2's second message and the
+    host's key confirmation."""
+
+    TYPE: ClassVar[int] = 12
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field(1, "spake", "bytes", exact=33),
+        Field(2, "confirm", "bytes", exact=32),
+    )
+    spake: bytes
+    confirm: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairConfirm(Message):
+    """Client -> host: the client's key confirmation; the host authorizes the client
+    once it verifies, and says so with Goodbye(NORMAL, "paired")."""
+
+    TYPE: ClassVar[int] = 13
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field(1, "confirm", "bytes", exact=32),)
+    confirm: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownMessage:
     """A message type this version does not know; sessions ignore it."""
 
@@ -202,7 +254,7 @@ class UnknownMessage:
 MESSAGE_TYPES: Final[dict[int, type[Message]]] = {
     cls.TYPE: cls
     for cls in (KeyframeRequest, StatsReport, Ping, Pong, Goodbye, ReliableInput, PadArrival, PadRemoval,
-                RateUpdate)
+                RateUpdate, AuthChallenge, AuthProof, PairReply, PairConfirm)
 }
 
 for _cls in MESSAGE_TYPES.values():

@@ -6,9 +6,11 @@ is anyone's to forge, so a fingerprint there that differs from a stored pin is a
 never a reason to connect):
 
     proto  "lumen/1"
-    ext    the extension version the host speaks ("1"; "0": base mode only)
+    ext    the extension version the host speaks ("2"; "0": base mode only)
     name   the host's name, for people
     fp     the SHA-256 fingerprint of its certificate, 64 hex digits
+    pair   "1" if the host requires pairing (a client pairs with a PIN instead of
+           trusting on first use), "0" if not
 
 ``Advertiser`` registers one host; ``Browser`` follows the hosts that come and go and
 calls back on zeroconf's thread; ``browse`` collects what answers within some seconds.
@@ -36,6 +38,7 @@ class FoundHost:
     fingerprint: str  # hex, lower case; "" if the TXT record had none
     extension_version: int
     protocol: str
+    pairing_required: bool = False
 
     @property
     def endpoint(self) -> str:
@@ -61,7 +64,8 @@ def _zeroconf(bind: str = "0.0.0.0"):  # type: ignore[no-untyped-def]
 class Advertiser:
     """The host's announcement, from ``start`` to ``close``."""
 
-    def __init__(self, *, name: str, bind: str, port: int, fingerprint: str, extension_version: int) -> None:
+    def __init__(self, *, name: str, bind: str, port: int, fingerprint: str, extension_version: int,
+                 pairing_required: bool = False) -> None:
         from zeroconf import ServiceInfo
 
         self._zc = _zeroconf(bind)
@@ -69,7 +73,8 @@ class Advertiser:
         label = "".join(c if c.isprintable() and c != "." else "-" for c in name)[:63] or "lumen host"
         self.info = ServiceInfo(
             SERVICE_TYPE, f"{label}.{SERVICE_TYPE}", port=port, parsed_addresses=addresses,
-            properties={"proto": PROTOCOL, "ext": str(extension_version), "name": name[:64], "fp": fingerprint},
+            properties={"proto": PROTOCOL, "ext": str(extension_version), "name": name[:64], "fp": fingerprint,
+                        "pair": "1" if pairing_required else "0"},
             server=f"{socket.gethostname().split('.')[0] or 'lumen'}.local.",
         )
 
@@ -110,7 +115,7 @@ def _found(info, name: str) -> FoundHost | None:  # type: ignore[no-untyped-def]
         ext = 0
     label = props.get("name") or name.removesuffix("." + SERVICE_TYPE)
     return FoundHost(name=label, address=addresses[0], port=info.port, fingerprint=fingerprint,
-                     extension_version=ext, protocol=props.get("proto", ""))
+                     extension_version=ext, protocol=props.get("proto", ""), pairing_required=props.get("pair") == "1")
 
 
 class Browser:

@@ -115,6 +115,7 @@ class SessionProtocol(QuicConnectionProtocol):
         # was lost, so the peer learns why instead of waiting out its own deadline.
         self.close_linger_s = 0.0
         self.quic_datagrams_dropped = 0  # aioquic's queue was full
+        self.quic_datagrams_received = 0  # DATAGRAM frames from the peer: audio, rumble, input, timing
         self.quic_datagrams_oversize = 0
 
     # -- hooks ------------------------------------------------------------------
@@ -265,6 +266,7 @@ class SessionProtocol(QuicConnectionProtocol):
                 if event.stream_id == self._control_stream:
                     session.control_finished(now)
             elif isinstance(event, DatagramFrameReceived):
+                self.quic_datagrams_received += 1
                 session.receive_datagram(event.data, now)
             elif isinstance(event, ConnectionTerminated):
                 self._closing = True

@@ -7,6 +7,9 @@ wrapper that owns sockets, the event loop and the clock.
 
 from .client import ClientOptions, ClientSession
 from .host import HostOffer, HostSession
-from .mode import BASE, EXTENDED_V1, Mode
+from .mode import BASE, EXTENDED, EXTENDED_V1, EXTENDED_V2, Mode
 
-__all__ = ["BASE", "EXTENDED_V1", "ClientOptions", "ClientSession", "HostOffer", "HostSession", "Mode"]
+__all__ = [
+    "BASE", "EXTENDED", "EXTENDED_V1", "EXTENDED_V2", "ClientOptions", "ClientSession", "HostOffer", "HostSession",
+    "Mode",
+]

@@ -5,8 +5,12 @@ Theory of operation (LUMEN-M3-WIRE.md §4.2, and docs/protocol.md for the extens
     state      on                       does
     ---------  -----------------------  ------------------------------------------------
     idle       connect()                send Hello (+ extension block), arm "handshake"
+    hello      AuthChallenge            sign it with the client key: AuthProof
+    hello      PairReply                check the host's confirmation: PairConfirm, or
+                                        end "wrong PIN"
     hello      Welcome                  validate it (M3's rules), pick the mode, emit
                                         Streaming, send Start with the bound video port
+    confirmed  Goodbye(NORMAL)          paired: emit Paired, end
     hello      "handshake" timer        end: "no Welcome within 10 s"
     streaming  extended messages        Pong -> clock offset; Goodbye -> end
     streaming  datagrams                audio, rumble (both modes), frame timing
@@ -34,17 +38,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from ..clock import ClockOffset
 from ..control import (
     CODEC_IDS,
     CODEC_NAMES,
     EXTENSION_VERSION,
+    AuthChallenge,
+    AuthProof,
     FrameReader,
     Goodbye,
     GoodbyeCode,
     Hello,
     HelloExtension,
     KeyframeRequest,
+    PairConfirm,
+    PairReply,
     Ping,
     Pong,
     RateUpdate,
@@ -66,8 +76,9 @@ from ..gamepad import PadState
 from ..input import Kind
 from ..pad_sender import PadSender
 from ..video.config import ConfigError
+from .auth import PairingError, PairingExchange, public_key_bytes, sign_proof
 from .endpoint import Endpoint
-from .events import AudioReceived, ClientEvent, FrameTimingReceived, RateChanged, RumbleReceived, Streaming
+from .events import AudioReceived, ClientEvent, FrameTimingReceived, Paired, RateChanged, RumbleReceived, Streaming
 from .mode import BASE, Mode, negotiated
 
 # Pings outstanding longer than this are forgotten (their Pong is not coming).
@@ -93,6 +104,8 @@ class ClientOptions:
     liveness_timeout_s: float = 3.0
     grace_s: float = 10.0
     wall_offset_ns: int = 0  # this machine's wall clock minus the session clock (seeds the offset)
+    identity: Ed25519PrivateKey | None = None  # the client's key, proven to hosts that ask (version 2)
+    pair_pin: str | None = None  # pair with this PIN instead of streaming (needs ``identity``)
 
 
 class ClientSession(Endpoint[ClientEvent]):
@@ -110,6 +123,9 @@ class ClientSession(Endpoint[ClientEvent]):
         self._ping_token = 0
         self._last_keyframe_request: float | None = None
         self.keyframe_requests = 0
+        self._host_fingerprint = ""
+        self._pairing: PairingExchange | None = None
+        self.authenticated = False  # the host challenged the client key and this client answered
 
     @property
     def streaming(self) -> bool:
@@ -117,17 +133,25 @@ class ClientSession(Endpoint[ClientEvent]):
 
     # -- driving ------------------------------------------------------------------
 
-    def connect(self, now: float) -> None:
-        """The QUIC handshake is done and the host is trusted: say Hello."""
+    def connect(self, now: float, host_fingerprint: str = "") -> None:
+        """The QUIC handshake is done and the host is trusted: say Hello.
+        ``host_fingerprint``: its certificate's, which a key proof and a pairing bind."""
         if self._state != "idle":
             raise RuntimeError("connect() once, first")
         opts = self.options
+        self._host_fingerprint = host_fingerprint
+        client_key = public_key_bytes(opts.identity) if opts.identity is not None and opts.extensions else None
+        if opts.pair_pin is not None:
+            if client_key is None or not host_fingerprint:
+                raise RuntimeError("pairing needs extensions, an identity and the host's fingerprint")
+            self._pairing = PairingExchange("client", opts.pair_pin, client_key, host_fingerprint)
         payload = Hello(width=opts.width, height=opts.height, refresh_hz=opts.refresh_hz).encode()
         if opts.extensions:
             payload += encode_block(HelloExtension(
                 codecs=bytes(CODEC_IDS[c] for c in opts.codecs if c in CODEC_IDS),
                 client_name=opts.client_name.encode("utf-8")[:64].decode("utf-8", "ignore") or None,
-                bitrate_kbps=opts.bitrate_kbps, audio_channels=2,
+                bitrate_kbps=opts.bitrate_kbps, audio_channels=2, client_key=client_key,
+                pair=self._pairing.message if self._pairing is not None else None,
             ), EXTENSION_VERSION)
         self._control += frame(payload)
         self._state = "hello"
@@ -139,9 +163,12 @@ class ClientSession(Endpoint[ClientEvent]):
         self.heard(now)
         try:
             for payload in self._reader.feed(data):
-                if self._state == "hello":
+                if self._state in ("hello", "confirmed"):
                     if self.options.extensions and payload[:4] == MESSAGE_MAGIC:
-                        self._message(payload, now)  # a refusal: the host's Goodbye instead of a Welcome
+                        self._handshake_message(payload, now)
+                    elif self._pairing is not None:
+                        self._fail("the host does not pair clients (it speaks an older lumen/1): "
+                                   "connect with its fingerprint instead", GoodbyeCode.PAIRING_FAILED)
                     else:
                         self._welcome(payload, now)
                 elif self._state == "streaming" and self.mode.messages:
@@ -154,7 +181,7 @@ class ClientSession(Endpoint[ClientEvent]):
 
     def control_finished(self, now: float) -> None:
         """The host finished or reset the control stream: normal after the Welcome."""
-        if self._state == "hello" and not self.ended:
+        if self._state in ("hello", "confirmed") and not self.ended:
             self._end("the host closed the control stream before its Welcome", by_peer=True, error=True,
                       close=(0, "client closed"))
 
@@ -259,6 +286,41 @@ class ClientSession(Endpoint[ClientEvent]):
             self._deadlines["stats"] = now + self.options.stats_interval_s
             self._watch_liveness(now, self.options.liveness_timeout_s, self.options.grace_s)
 
+    def _handshake_message(self, payload: bytes, now: float) -> None:
+        """Before the Welcome: the key challenge, pairing, or a refusal."""
+        msg = decode_message(payload)
+        opts = self.options
+        if isinstance(msg, AuthChallenge) and self._state == "hello":
+            if opts.identity is None or not self._host_fingerprint or self.authenticated:
+                raise ProtocolError("an AuthChallenge this client did not ask for")
+            self.authenticated = True
+            self._control += AuthProof(signature=sign_proof(opts.identity, msg.nonce, self._host_fingerprint)).encode()
+        elif isinstance(msg, PairReply) and self._state == "hello" and self._pairing is not None:
+            try:
+                self._pairing.finish(msg.spake)
+            except PairingError as exc:
+                self._pairing_failed(str(exc))
+                return
+            if not self._pairing.check(self._pairing.host_confirm, msg.confirm):
+                self._pairing_failed("wrong PIN (or someone is between this client and the host)")
+                return
+            self._control += PairConfirm(confirm=self._pairing.client_confirm).encode()
+            self._state = "confirmed"
+        elif isinstance(msg, Goodbye) and self._state == "confirmed" and msg.code == GoodbyeCode.NORMAL:
+            del self._deadlines["handshake"]
+            self._event(Paired(host_fingerprint=self._host_fingerprint))
+            self._end("paired", by_peer=True, error=False, code=msg.code, close=(0, "paired"))
+        elif isinstance(msg, Goodbye | UnknownMessage):
+            self._message(payload, now)  # a refusal: the host's Goodbye instead of a Welcome
+        else:
+            raise ProtocolError(f"{type(msg).__name__} before the Welcome")
+
+    def _pairing_failed(self, reason: str) -> None:
+        reason = f"pairing failed: {reason}"
+        self._control += Goodbye(code=GoodbyeCode.PAIRING_FAILED, reason=reason[:256]).encode()
+        self._end(reason, by_peer=False, error=True, code=GoodbyeCode.PAIRING_FAILED,
+                  close=(GoodbyeCode.PAIRING_FAILED, reason))
+
     def _message(self, payload: bytes, now: float) -> None:
         msg = decode_message(payload)
         if isinstance(msg, Pong):
@@ -270,9 +332,11 @@ class ClientSession(Endpoint[ClientEvent]):
                                   peer_time_ns=int(now * 1e9) + self.options.wall_offset_ns).encode()
         elif isinstance(msg, Goodbye):
             name = GOODBYE_NAMES.get(msg.code, f"code {msg.code}")
-            what = "refused" if self._state == "hello" else "the host ended the session"  # instead of a Welcome
+            # Before the Welcome, a Goodbye is a refusal.
+            what = "refused" if self._state in ("hello", "confirmed") else "the host ended the session"
             self._end(f"{what}: {msg.reason or name}", by_peer=True,
-                      error=msg.code != GoodbyeCode.NORMAL, code=msg.code, close=(0, "goodbye"))
+                      error=msg.code != GoodbyeCode.NORMAL, code=msg.code, close=(0, "goodbye"),
+                      retry_after_s=msg.retry_after_ms / 1000 if msg.retry_after_ms is not None else None)
         elif isinstance(msg, RateUpdate):
             self._event(RateChanged(bitrate_kbps=msg.bitrate_kbps, fec_percent=msg.fec_percent,
                                     reason=msg.reason or ""))
@@ -297,7 +361,7 @@ class ClientSession(Endpoint[ClientEvent]):
         opts = self.options
         if name == "handshake":
             self._end(f"the host did not answer Hello within {opts.handshake_timeout_s:.0f} s", by_peer=False,
-                      error=True, close=(0, "client closed"))
+                      error=True, code=GoodbyeCode.TIMEOUT, close=(0, "client closed"))
         elif name == "ping":
             now_ns = int(now * 1e9)
             self._ping_token = (self._ping_token + 1) & 0xFFFFFFFF

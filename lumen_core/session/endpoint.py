@@ -182,7 +182,7 @@ class Endpoint(Generic[E]):
         self._datagrams.append(data)
 
     def _end(self, reason: str, *, by_peer: bool, error: bool, code: int | None = None,
-             close: tuple[int, str] | None = None) -> None:
+             close: tuple[int, str] | None = None, retry_after_s: float | None = None) -> None:
         """End once: the event, the close request (none when the peer already closed),
         every timer cancelled."""
         if self.ended:
@@ -193,4 +193,5 @@ class Endpoint(Generic[E]):
         self._datagrams.clear()
         if close is not None:
             self._close = (close[0], close[1][:200])
-        self._event(SessionEnded(reason=reason, by_peer=by_peer, error=error, code=code))
+        self._event(SessionEnded(reason=reason, by_peer=by_peer, error=error, code=code,
+                                 retry_after_s=retry_after_s))

@@ -27,6 +27,7 @@ class SessionEnded:
     by_peer: bool
     error: bool
     code: int | None = None
+    retry_after_s: float | None = None  # the peer said when asking again can succeed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +65,14 @@ class Streaming:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Paired:
+    """The host verified the PIN exchange and authorized this client: pin
+    ``host_fingerprint`` (the exchange bound it) and end."""
+
+    host_fingerprint: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AudioReceived:
     packet: AudioPacket
 
@@ -87,11 +96,31 @@ class FrameTimingReceived:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HelloReceived:
     """A client asked to stream: answer with ``accept`` (after taking the host's slot)
-    or ``refuse``. ``mode``: what the session will run if accepted."""
+    or ``refuse``. ``mode``: what the session will run if accepted; ``client_key``: the
+    Ed25519 key the client proved it holds (extension version 2), None if it showed none."""
 
     hello: Hello
     extension: HelloExtension | None
     mode: Mode
+    client_key: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairingRequested:
+    """A client that proved ``client_key`` asks to pair: answer with ``answer_pairing``
+    (the PIN now shown to the person) or ``refuse``."""
+
+    client_key: bytes
+    client_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairingSucceeded:
+    """Both key confirmations verified: the client typed the PIN. Store the client,
+    then ``finish_pairing``; until then nothing is authorized."""
+
+    client_key: bytes
+    client_name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,8 +184,11 @@ class RateChanged:
     reason: str
 
 
-ClientEvent = Streaming | AudioReceived | RumbleReceived | FrameTimingReceived | RateChanged | SessionEnded
+ClientEvent = (
+    Streaming | Paired | AudioReceived | RumbleReceived | FrameTimingReceived | RateChanged | SessionEnded
+)
 HostEvent = (
-    HelloReceived | StartReceived | InputReceived | PadChanged | PadArrived | PadRemoved | KeyframeRequested
+    HelloReceived | PairingRequested | PairingSucceeded | StartReceived | InputReceived | PadChanged | PadArrived
+    | PadRemoved | KeyframeRequested
     | StatsReceived | SessionEnded
 )

@@ -5,9 +5,15 @@ Theory of operation (LUMEN-M3-WIRE.md §4.1, and docs/protocol.md for the extens
     state      on                     does
     ---------  ---------------------  ---------------------------------------------------
     hello      Hello                  check it as M3 does (ABI 1, even mode <= 8192);
-                                      emit HelloReceived (extended if it carried a block)
+                                      emit HelloReceived (extended if it carried a block);
+                                      a client key (version 2): AuthChallenge first
+    proving    AuthProof              verify it; emit HelloReceived with the proven key,
+                                      or PairingRequested if the Hello asked to pair
     deciding   accept()               send the Welcome (+ block in extended mode)
     deciding   refuse()               Goodbye (extended) and close with the code
+    deciding   answer_pairing(pin)    PairReply (SPAKE2 + the host's confirmation)
+    pairing    PairConfirm            verify it: PairingSucceeded, else "wrong PIN"
+    paired     finish_pairing()       Goodbye(NORMAL, "paired"): the connection's work
     start      Start                  emit StartReceived: stream to the peer's IP, its port
     streaming  datagrams, messages    input (InputReceived, PadChanged), keyframe
                                       requests, stats, pings answered, Goodbye -> end
@@ -30,6 +36,7 @@ Theory of operation (LUMEN-M3-WIRE.md §4.1, and docs/protocol.md for the extens
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Final
@@ -38,13 +45,18 @@ from ..control import (
     CODEC_IDS,
     EXTENSION_VERSION,
     GOODBYE_NAMES,
+    AuthChallenge,
+    AuthProof,
     FrameReader,
     Goodbye,
     GoodbyeCode,
+    Hello,
     HelloExtension,
     KeyframeRequest,
     PadArrival,
     PadRemoval,
+    PairConfirm,
+    PairReply,
     Ping,
     Pong,
     RateUpdate,
@@ -75,6 +87,7 @@ from ..fec import GF16
 from ..gamepad import PadTracker
 from ..input import KIND_GROUP, Kind
 from ..video.config import M3_MAX_DATA_PER_BLOCK, M3_PERCENT, M3_SALT, M3_SHARD_PAYLOAD, VideoConfig
+from .auth import NONCE_SIZE, PairingError, PairingExchange, verify_proof
 from .endpoint import Endpoint
 from .events import (
     HelloReceived,
@@ -84,10 +97,12 @@ from .events import (
     PadArrived,
     PadChanged,
     PadRemoved,
+    PairingRequested,
+    PairingSucceeded,
     StartReceived,
     StatsReceived,
 )
-from .mode import BASE, EXTENDED_V1, Mode, negotiated
+from .mode import BASE, EXTENDED, Mode, negotiated
 
 HANDSHAKE_TIMEOUT_S: Final = 10.0
 
@@ -107,6 +122,7 @@ class HostOffer:
     salt: bytes = M3_SALT
     frames: int = 0  # Welcome.frames: a synthetic source's count, 0 = unbounded
     host_name: str = ""
+    fingerprint: str = ""  # the host certificate's (hex); client keys are challenged only with it
     bitrate_kbps: int = 20_000
     extensions: bool = True  # False: behave exactly as an M3 host
     handshake_timeout_s: float = HANDSHAKE_TIMEOUT_S
@@ -116,13 +132,19 @@ class HostOffer:
 
 
 class HostSession(Endpoint[HostEvent]):
-    def __init__(self, offer: HostOffer, *, key: bytes, now: float, wall_offset_ns: int = 0) -> None:
-        """``key``: the session's fresh video key (16 random bytes); ``wall_offset_ns``:
-        the wall clock minus the session clock (Pongs carry the wall clock, the clock
-        of every pts)."""
+    def __init__(self, offer: HostOffer, *, key: bytes, now: float, wall_offset_ns: int = 0,
+                 nonce: bytes | None = None) -> None:
+        """``key``: the session's fresh video key (16 random bytes); ``nonce``: the
+        authentication challenge's (32 random bytes; drawn here if not given);
+        ``wall_offset_ns``: the wall clock minus the session clock (Pongs carry the wall
+        clock, the clock of every pts)."""
         super().__init__()
         self.offer = offer
         self._key = key
+        self._nonce = nonce if nonce is not None else secrets.token_bytes(NONCE_SIZE)
+        self.client_key: bytes | None = None  # proven (AuthProof verified)
+        self._pairing: PairingExchange | None = None
+        self._hello_msg: Hello | None = None
         self._wall_offset_ns = wall_offset_ns
         self._reader = FrameReader()
         self._state = "hello"
@@ -167,7 +189,9 @@ class HostSession(Endpoint[HostEvent]):
                     self._start(payload)
                 elif self._state == "streaming" and self.mode.messages:
                     self._message(payload, now)
-                elif self._state == "deciding":
+                elif self._state in ("proving", "pairing"):
+                    self._handshake_message(payload)
+                elif self._state in ("deciding", "paired"):
                     raise ProtocolError("a second message before the Welcome")
                 # Base mode: nothing follows Start; what does is ignored.
                 if self.ended:
@@ -177,7 +201,7 @@ class HostSession(Endpoint[HostEvent]):
 
     def control_finished(self, now: float) -> None:
         """The client finished or reset the control stream: normal after Start (§2.5)."""
-        if self._state in ("hello", "deciding", "start") and not self.ended:
+        if self._state in ("hello", "proving", "deciding", "pairing", "paired", "start") and not self.ended:
             self._end("the client closed the control stream during the handshake", by_peer=True, error=True,
                       close=(0, ""))
 
@@ -215,7 +239,7 @@ class HostSession(Endpoint[HostEvent]):
 
     def accept(self, now: float, *, width: int, height: int, refresh_hz: int, bitrate_kbps: int | None = None) -> None:
         """Take the client: send the Welcome for this mode (the offer's video plane)."""
-        if self._state != "deciding":
+        if self._state != "deciding" or self._pairing_asked:
             raise RuntimeError("accept() answers a HelloReceived")
         offer = self.offer
         self.welcome = Welcome(
@@ -233,20 +257,48 @@ class HostSession(Endpoint[HostEvent]):
         self._control += frame(payload)
         self._state = "start"
 
-    def refuse(self, code: int, reason: str, now: float) -> None:
+    def refuse(self, code: int, reason: str, now: float, *, retry_after_ms: int | None = None) -> None:
         """Turn the client away (the host is busy, say): Goodbye in extended mode; an
         M3 client learns the code and reason from the QUIC close."""
-        if self._state != "deciding":
-            raise RuntimeError("refuse() answers a HelloReceived")
+        if self._state not in ("deciding", "paired"):
+            raise RuntimeError("refuse() answers a HelloReceived or a PairingRequested")
         if self.mode.messages:
-            self._control += Goodbye(code=code, reason=reason[:256]).encode()
+            self._control += Goodbye(code=code, reason=reason[:256], retry_after_ms=retry_after_ms).encode()
         self._end(reason, by_peer=False, error=True, code=code, close=(code, reason))
 
-    def end(self, now: float, *, error: bool = False, reason: str = "") -> None:
-        """End a session from the host's side: ``error`` for a failed video plane."""
+    def answer_pairing(self, pin: str, now: float) -> None:
+        """Answer a PairingRequested with the PIN the host shows: SPAKE2's reply and the
+        host's confirmation. The client's confirmation decides (PairingSucceeded)."""
+        ext = self.hello_extension
+        if self._state != "deciding" or not self._pairing_asked or ext is None or ext.pair is None:
+            raise RuntimeError("answer_pairing() answers a PairingRequested")
+        assert self.client_key is not None
+        exchange = PairingExchange("host", pin, self.client_key, self.offer.fingerprint)
+        try:
+            exchange.finish(ext.pair)
+        except PairingError as exc:
+            self.refuse(GoodbyeCode.PAIRING_FAILED, str(exc), now)
+            return
+        self._pairing = exchange
+        self._control += PairReply(spake=exchange.message, confirm=exchange.host_confirm).encode()
+        self._state = "pairing"
+
+    def finish_pairing(self, now: float) -> None:
+        """The client is stored: tell it so, and close (a pairing connection never streams)."""
+        if self._state != "paired":
+            raise RuntimeError("finish_pairing() follows PairingSucceeded")
+        self._deadlines.pop("handshake", None)
+        self._control += Goodbye(code=GoodbyeCode.NORMAL, reason="paired").encode()
+        self._end(f"paired with {self.client_name}", by_peer=False, error=False, code=GoodbyeCode.NORMAL,
+                  close=(GoodbyeCode.NORMAL, "paired"))
+
+    def end(self, now: float, *, error: bool = False, reason: str = "", code: int | None = None) -> None:
+        """End a session from the host's side: ``error`` for a failed video plane;
+        ``code``: the Goodbye's, if not INTERNAL_ERROR or NORMAL (a revoked client)."""
         if self.ended:
             return
-        code = GoodbyeCode.INTERNAL_ERROR if error else GoodbyeCode.NORMAL
+        if code is None:
+            code = GoodbyeCode.INTERNAL_ERROR if error else GoodbyeCode.NORMAL
         if self.mode.messages:
             text = reason or ("error" if error else "done")
             self._control += Goodbye(code=code, reason=text[:256]).encode()
@@ -285,7 +337,7 @@ class HostSession(Endpoint[HostEvent]):
             block = decode_block(trailing, HelloExtension) if self.offer.extensions else None
         except ProtocolError as exc:
             # A block, however broken, means a lumen client: it can read why.
-            self.mode = EXTENDED_V1
+            self.mode = EXTENDED
             self._refuse_now(GoodbyeCode.PROTOCOL_ERROR, f"refused Hello: malformed extension block: {exc}")
             return
         self.mode = negotiated(block[0] if block else None, EXTENSION_VERSION if self.offer.extensions else None)
@@ -307,8 +359,61 @@ class HostSession(Endpoint[HostEvent]):
             self.codec = wanted[0]
         else:
             self.codec = self.offer.base_codec
+        self._hello_msg = hello
+        if ext is not None and ext.pair is not None and (ext.client_key is None or not self.mode.auth):
+            self._refuse_now(GoodbyeCode.PROTOCOL_ERROR, "refused Hello: pairing needs a client key "
+                             "(extension version 2)")
+            return
+        if ext is not None and ext.client_key is not None and self.mode.auth and self.offer.fingerprint:
+            self._control += AuthChallenge(nonce=self._nonce).encode()
+            self._state = "proving"
+            return
+        if ext is not None and ext.pair is not None:
+            self._refuse_now(GoodbyeCode.PAIRING_FAILED, "this host cannot pair (it has no certificate fingerprint)")
+            return
+        self._decide()
+
+    @property
+    def _pairing_asked(self) -> bool:
+        ext = self.hello_extension
+        return ext is not None and ext.pair is not None
+
+    def _decide(self) -> None:
+        assert self._hello_msg is not None
         self._state = "deciding"
-        self._event(HelloReceived(hello=hello, extension=ext, mode=self.mode))
+        if self._pairing_asked:
+            assert self.client_key is not None
+            self._event(PairingRequested(client_key=self.client_key, client_name=self.client_name))
+        else:
+            self._event(HelloReceived(hello=self._hello_msg, extension=self.hello_extension, mode=self.mode,
+                                      client_key=self.client_key))
+
+    def _handshake_message(self, payload: bytes) -> None:
+        """Authentication and pairing, between the Hello and the Welcome."""
+        msg = decode_message(payload)
+        ext = self.hello_extension
+        if isinstance(msg, Goodbye):
+            name = GOODBYE_NAMES.get(msg.code, f"code {msg.code}")
+            self._end(f"client: {msg.reason or name}", by_peer=True, error=True, code=msg.code,
+                      close=(0, "goodbye"))
+        elif isinstance(msg, AuthProof) and self._state == "proving":
+            assert ext is not None and ext.client_key is not None
+            if not verify_proof(ext.client_key, msg.signature, self._nonce, self.offer.fingerprint):
+                self._fail("refused: the client's proof of its key does not verify", GoodbyeCode.PROTOCOL_ERROR)
+                return
+            self.client_key = ext.client_key
+            self._decide()
+        elif isinstance(msg, PairConfirm) and self._state == "pairing":
+            assert self._pairing is not None and self.client_key is not None
+            if not self._pairing.check(self._pairing.client_confirm, msg.confirm):
+                self._fail("pairing failed: wrong PIN", GoodbyeCode.PAIRING_FAILED)
+                return
+            self._state = "paired"
+            self._event(PairingSucceeded(client_key=self.client_key, client_name=self.client_name))
+        elif isinstance(msg, UnknownMessage):
+            pass
+        else:
+            raise ProtocolError(f"{type(msg).__name__} during the {self._state} step of the handshake")
 
     def _refuse_now(self, code: int, reason: str) -> None:
         """A Hello this host cannot serve: M3 closes silently (code 0, no reason)."""
@@ -388,7 +493,7 @@ class HostSession(Endpoint[HostEvent]):
         self.rumble_sent += 1
 
     def _fail(self, reason: str, code: int) -> None:
-        if self.mode.messages and self._state in ("deciding", "start", "streaming"):
+        if self.mode.messages and self._state != "hello":
             self._control += Goodbye(code=code, reason=reason[:256]).encode()
             self._end(reason, by_peer=False, error=True, code=code, close=(code, reason))
         else:
@@ -397,7 +502,9 @@ class HostSession(Endpoint[HostEvent]):
     def _on_timer(self, name: str, now: float) -> None:
         if name == "handshake":
             reason = f"no Start within {self.offer.handshake_timeout_s:.0f} s of the connection"
-            if self.mode.messages and self._state in ("deciding", "start"):
+            if self.mode.messages and self._state != "hello":
+                if self._state in ("proving", "pairing", "paired") or self._pairing_asked:
+                    reason = f"the handshake did not finish within {self.offer.handshake_timeout_s:.0f} s"
                 self._control += Goodbye(code=GoodbyeCode.TIMEOUT, reason=reason).encode()
                 self._end(reason, by_peer=False, error=True, code=GoodbyeCode.TIMEOUT,
                           close=(GoodbyeCode.TIMEOUT, reason))

@@ -19,6 +19,7 @@ class Mode:
     frame_timing: bool  # the host's per-frame processing time (0xCE)
     binds: bool  # client-to-host bind and keepalive datagrams on the video port
     parity_floor: int  # the fewest recovery shards the host sends a block (FEC percent > 0)
+    auth: bool = False  # version 2: the client proves a key before the Welcome, and can pair
 
     @property
     def extended(self) -> bool:
@@ -27,6 +28,8 @@ class Mode:
 
 BASE: Final = Mode("base", 0, False, False, False, False, False, False, 0)
 EXTENDED_V1: Final = Mode("extended", 1, True, True, True, True, True, True, 2)
+EXTENDED_V2: Final = Mode("extended", 2, True, True, True, True, True, True, 2, auth=True)
+EXTENDED: Final = EXTENDED_V2  # what this implementation speaks
 
 
 def negotiated(hello_version: int | None, welcome_version: int | None) -> Mode:
@@ -34,5 +37,5 @@ def negotiated(hello_version: int | None, welcome_version: int | None) -> Mode:
     if not hello_version or not welcome_version:
         return BASE
     version = min(hello_version, welcome_version)
-    # Every version this implementation knows is 1; later ones are a superset of it.
-    return EXTENDED_V1 if version >= 1 else BASE
+    # Later versions are supersets of the ones this implementation knows.
+    return EXTENDED_V2 if version >= 2 else EXTENDED_V1
