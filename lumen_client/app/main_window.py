@@ -161,7 +161,9 @@ class MainWindow(QMainWindow):
         if address not in state:
             return "on the LAN" if announced is not None else "…"
         rtt = state[address]
-        return f"online ({rtt * 1000:.0f} ms)" if rtt is not None else "offline"
+        if rtt is None:
+            return "offline"
+        return f"online ({rtt * 1000:.1f} ms)" if rtt < 0.01 else f"online ({rtt * 1000:.0f} ms)"
 
     def _update_buttons(self) -> None:
         host = self._selected()
