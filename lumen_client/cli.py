@@ -31,19 +31,9 @@ from lumen_core.errors import PinError
 from lumen_core.files import writable_problem
 from lumen_core.trust import format_fingerprint, parse_pin
 
+from .address import parse_address
+
 EXIT_FAILED, EXIT_USAGE, EXIT_UNTRUSTED = 1, 2, 3
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    """HOST, HOST:PORT, [V6] or [V6]:PORT."""
-    match = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?|([^:\[\]]+)(?::(\d+))?|([0-9a-fA-F:]+)", text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not HOST or HOST:PORT")
-    host = match[1] or match[3] or match[5]
-    port = int(match[2] or match[4] or DEFAULT_PORT)
-    if not 0 < port < 65536:
-        raise ValueError(f"port {port} is out of range")
-    return host, port
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -144,7 +144,7 @@ def _start_host_session(address: str, pin: str | None, out):  # type: ignore[no-
     from lumen_core.errors import IdentityError
     from lumen_core.identity import load_or_create_client_key
 
-    from .cli import parse_address
+    from .address import parse_address
     from .session import StreamOptions, StreamSession
     from .trust_store import TrustStore
 

@@ -53,6 +53,7 @@ from lumen_core.session.events import (
 from lumen_core.trust import format_fingerprint, pin_matches
 from lumen_core.video import FrameReady
 
+from .address import format_address
 from .audio import AudioReceiver
 from .stats import HostTimes
 from .trust_store import TrustStore
@@ -141,8 +142,7 @@ class StreamOptions:
     @property
     def address(self) -> str:
         """The host as a person would type it again."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port == DEFAULT_PORT else f"{host}:{self.port}"
+        return format_address(self.host, self.port)
 
 
 @dataclass

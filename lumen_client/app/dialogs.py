@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from lumen_core.net.wake import format_mac, parse_mac
 from lumen_core.trust import format_fingerprint
 
-from ..cli import parse_address
+from ..address import parse_address
 from .settings import RESOLUTIONS, Settings
 
 

@@ -24,7 +24,7 @@ from lumen_core.net.discovery import FoundHost
 from lumen_core.net.wake import parse_mac, wake
 from lumen_core.trust import format_fingerprint
 
-from ..cli import parse_address
+from ..address import parse_address
 from ..session import StreamOptions
 from .connection import Connection
 from .dialogs import HostDialog, SettingsDialog, TrustDialog, fingerprint_changed_box

@@ -1,4 +1,4 @@
-"""The erasure-coding engine interface, lumen/1's two schemes, and the factory.
+"""The erasure-coding engine interface, lumen/1's two schemes, and the numpy engine.
 
 Scheme 0 is Reed-Solomon over GF(2^8) with M3's Cauchy rows (gf8.py; engines: ISA-L,
 numpy); scheme 1 is Leopard over GF(2^16) (gf16.py; reed-solomon-simd through the
@@ -175,23 +175,3 @@ class NumpyEngine(Gf8Engine):
 
     def _multiply(self, coefs: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return gf8.matmul(coefs, rows)
-
-
-def engine_for(scheme: int) -> FecEngine:
-    """The fastest engine this machine has for ``scheme`` (GF8 or GF16).
-
-    GF8: ISA-L when the system library loads, numpy otherwise. GF16: Leopard through
-    the reed-solomon-leopard binding; without it, an engine that encodes nothing and
-    decodes nothing (a receiver still takes every block whose data shards all arrive)
-    and says why in its name and errors.
-    """
-    if scheme == GF16:
-        from .gf16 import leopard_engine
-
-        return leopard_engine()
-    if scheme != GF8:
-        raise FecError(f"unknown FEC scheme {scheme}")
-    from .isal import IsalEngine, load_isal
-
-    lib = load_isal()
-    return IsalEngine(lib) if lib is not None else NumpyEngine()
