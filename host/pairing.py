@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from lumen_core.errors import LumenError
+from lumen_core.files import write_private
 from lumen_core.session.auth import key_id, new_pin
 
 CLIENTS_FILE: Final = "clients.json"
@@ -40,15 +40,8 @@ class ClientsError(LumenError):
     """The clients file or the PIN file cannot be read or written; the message says which."""
 
 
-def _write_private(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    write_private(path, json.dumps(data, indent=2).encode())
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -137,7 +130,7 @@ class ClientRegistry:
         self._clients, self._stamp = clients, stamp
 
     def _save(self, clients: list[PairedClient]) -> None:
-        _write_private(self.path, {"clients": [
+        _write_json(self.path, {"clients": [
             {"name": c.name, "key": c.key.hex(), "paired": c.paired} for c in clients
         ]})
         self._stamp = None
@@ -153,7 +146,7 @@ class PinFile:
     def create(self, now: float, lifetime_s: float = PIN_LIFETIME_S) -> str:
         """A fresh PIN, valid until ``now + lifetime_s`` (wall clock, UNIX seconds)."""
         pin = new_pin()
-        _write_private(self.path, {"pin": pin, "expires": now + lifetime_s})
+        _write_json(self.path, {"pin": pin, "expires": now + lifetime_s})
         return pin
 
     def current(self, now: float) -> str | None:

@@ -150,13 +150,11 @@ class HostConnection(SessionProtocol):
             problem = f"the host cannot read its paired clients: {exc}"
         if problem is not None:
             log.warning("refused %s (%s): not paired", self.client_name, core.mode.name)
-            core.refuse(GoodbyeCode.NOT_PAIRED, problem, self.now())
-            self.drive()
+            self._refuse(GoodbyeCode.NOT_PAIRED, problem)
             return
         if not await host.acquire(self):
             if not core.ended:
-                core.refuse(GoodbyeCode.HOST_BUSY, "another client is streaming from this host", self.now())
-                self.drive()
+                self._refuse(GoodbyeCode.HOST_BUSY, "another client is streaming from this host")
             return
         self._holding_slot = True
         if core.ended:  # gone while waiting for the slot
@@ -167,13 +165,16 @@ class HostConnection(SessionProtocol):
             self._prepare_media(width, height, hz)
         except Exception as exc:  # an encoder or socket that will not open ends this session only
             log.exception("could not start streaming")
-            core.refuse(GoodbyeCode.INTERNAL_ERROR, f"host could not start streaming: {exc}", self.now())
-            self.drive()
+            self._refuse(GoodbyeCode.INTERNAL_ERROR, f"host could not start streaming: {exc}")
             return
         core.accept(self.now(), width=width, height=height, refresh_hz=hz, bitrate_kbps=host.options.bitrate_kbps)
         self.drive()
         log.info("%s mode with %s: %s %dx%d@%d", core.mode.name, self.client_name,
                  core.codec if host.options.source != "m3-synthetic" else "m3-synthetic", width, height, hz)
+
+    def _refuse(self, code: int, reason: str, retry_after_ms: int | None = None) -> None:
+        self.core.refuse(code, reason, self.now(), retry_after_ms=retry_after_ms)
+        self.drive()
 
     def _pair(self, asked: PairingRequested) -> None:
         """A pairing attempt: the PIN must be active, and the attempt within the limit."""
@@ -181,21 +182,18 @@ class HostConnection(SessionProtocol):
         try:
             pin = host.pins.current(time.time())
         except ClientsError as exc:
-            core.refuse(GoodbyeCode.PAIRING_FAILED, str(exc), now)
-            self.drive()
+            self._refuse(GoodbyeCode.PAIRING_FAILED, str(exc))
             return
         if pin is None:
             log.warning("%s asked to pair, but no PIN is active (run lumen-host pair)", self.client_name)
-            core.refuse(GoodbyeCode.PAIRING_FAILED, "no pairing PIN is active on the host: run lumen-host pair "
-                        "there and type the PIN it prints", now)
-            self.drive()
+            self._refuse(GoodbyeCode.PAIRING_FAILED, "no pairing PIN is active on the host: run lumen-host pair "
+                         "there and type the PIN it prints")
             return
         wait = host.pairing_gate.admit(time.monotonic())
         if wait > 0:
             log.warning("%s asked to pair too soon after failed attempts: %.1f s to wait", self.client_name, wait)
-            core.refuse(GoodbyeCode.PAIRING_LIMITED, f"too many pairing attempts; try again in {wait:.0f} s", now,
-                        retry_after_ms=max(1, round(wait * 1000)))
-            self.drive()
+            self._refuse(GoodbyeCode.PAIRING_LIMITED, f"too many pairing attempts; try again in {wait:.0f} s",
+                         retry_after_ms=max(1, round(wait * 1000)))
             return
         log.info("%s is pairing (key %s)", self.client_name, key_id(asked.client_key))
         core.answer_pairing(pin, now)
@@ -208,8 +206,7 @@ class HostConnection(SessionProtocol):
             client = host.clients.add(done.client_name, done.client_key, datetime.datetime.now(datetime.UTC))
         except (ClientsError, OSError) as exc:
             log.error("could not store the paired client: %s", exc)
-            self.core.refuse(GoodbyeCode.INTERNAL_ERROR, f"the host could not store the pairing: {exc}", self.now())
-            self.drive()
+            self._refuse(GoodbyeCode.INTERNAL_ERROR, f"the host could not store the pairing: {exc}")
             return
         host.pins.consume()
         host.pairing_gate.succeeded()

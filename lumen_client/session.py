@@ -236,7 +236,7 @@ class StreamSession:
                         self.handshake_retries += 1
                         log.info("%s; connecting again", exc)
                         continue
-                    if exc.code == GoodbyeCode.NOT_PAIRED and not self.result.paired and not self._streaming.is_set():
+                    if exc.code == GoodbyeCode.NOT_PAIRED:  # refused at the handshake; a revocation ends a stream
                         raise NotPaired(opts.address) from None
                     if exc.code != GoodbyeCode.HOST_BUSY or self._loop.time() + BUSY_RETRY_S > give_up:
                         raise

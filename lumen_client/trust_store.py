@@ -7,10 +7,10 @@ layers the system keyring over it; the headless client uses the file alone.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from lumen_core.errors import PinError
+from lumen_core.files import write_private
 from lumen_core.identity import config_dir
 from lumen_core.trust import parse_pin
 
@@ -37,12 +37,7 @@ class TrustStore:
     def put(self, host: str, fingerprint: str) -> None:
         pins = self._load()
         pins[host] = parse_pin(fingerprint)
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(pins, f, indent=2, sort_keys=True)
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(pins, indent=2, sort_keys=True).encode())
 
     def forget(self, host: str) -> None:
         pins = self._load()

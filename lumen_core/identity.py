@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
 from .errors import IdentityError
+from .files import write_private
 from .trust import fingerprint
 
 KEY_FILE: Final = "host-key.pem"
@@ -51,17 +52,6 @@ def config_dir() -> Path:
     return Path(base) / "lumen"
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def create_identity(directory: Path, common_name: str | None = None) -> Identity:
     """Make a new ECDSA P-256 key and self-signed certificate in ``directory``."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -81,8 +71,8 @@ def create_identity(directory: Path, common_name: str | None = None) -> Identity
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    _write_private(directory / KEY_FILE, key_pem)
-    _write_private(directory / CERT_FILE, cert.public_bytes(serialization.Encoding.PEM))
+    write_private(directory / KEY_FILE, key_pem)
+    write_private(directory / CERT_FILE, cert.public_bytes(serialization.Encoding.PEM))
     return load_identity(directory)
 
 
@@ -135,9 +125,8 @@ def load_or_create_client_key(directory: Path | None = None) -> tuple[Ed25519Pri
     path = (directory or config_dir()) / CLIENT_KEY_FILE
     try:
         if not path.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             key = Ed25519PrivateKey.generate()
-            _write_private(path, key.private_bytes(
+            write_private(path, key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
             return key, True
         mode = path.stat().st_mode

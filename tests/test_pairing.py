@@ -128,7 +128,7 @@ def test_pairing_with_the_right_pin_then_streaming_needs_neither_pin_nor_prompt(
     assert stats["trusted_by"] == "stored pin" and stats["mode"] == "extended" and stats["frames_decoded"] > 0
     assert "trusting" not in err  # no first-use prompt: the pairing pinned the host
     # The PIN worked once: another client cannot use it again.
-    again = lan.pair(host, "000000" if paired else "", config="other")
+    again = lan.pair(host, "000000", config="other")
     assert again.returncode == 1 and "no pairing PIN is active" in again.stderr, again.stderr
 
 
@@ -153,8 +153,9 @@ def test_bad_pins_on_the_command_line_are_one_line_errors(lan: Lan) -> None:
     for code in ("12345", "abcdef"):
         done = lan.pair(host, code)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and "6 digits" in done.stderr, done.stderr
-    typed = lan.client("pair", f"{ADDRESS}:{host.port}", stdin=f"{lan.pin()[:3]} {lan.pin()[3:]}\n")
-    assert typed.returncode == 1 and "wrong PIN" in typed.stderr  # the second pin() replaced the first
+    wrong = f"{(int(lan.pin()) + 1) % 1_000_000:06d}"
+    typed = lan.client("pair", f"{ADDRESS}:{host.port}", stdin=f"{wrong[:3]} {wrong[3:]}\n")  # as people type it
+    assert typed.returncode == 1 and "wrong PIN" in typed.stderr
 
 
 def test_attempts_beyond_five_wait_two_seconds_doubling_in_parallel_too(lan: Lan) -> None:
