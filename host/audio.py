@@ -15,11 +15,10 @@ from typing import Final, Protocol
 import numpy as np
 import opuslib_next as opus
 
+from lumen_core.audio import CHANNELS, FRAME_SAMPLES, PCM_FRAME_BYTES, RATE
+
 log = logging.getLogger(__name__)
 
-RATE: Final = 48000
-CHANNELS: Final = 2
-FRAME_SAMPLES: Final = 240  # 5 ms
 BITRATE: Final = 128_000
 # Captured audio waiting to be encoded: 100 ms. Older audio is dropped, not delayed.
 CAPTURE_BACKLOG_FRAMES: Final = 20
@@ -52,14 +51,14 @@ class CaptureSource:
 
         self._frames: deque[bytes] = deque(maxlen=CAPTURE_BACKLOG_FRAMES)
         self._lock = threading.Lock()
-        self._silence = bytes(FRAME_SAMPLES * CHANNELS * 2)
+        self._silence = bytes(PCM_FRAME_BYTES)
         self._stream = sd.RawInputStream(
             samplerate=RATE, channels=CHANNELS, dtype="int16", blocksize=FRAME_SAMPLES,
             device=device, callback=self._callback, latency="low",
         )
         self._stream.start()
 
-    def _callback(self, data, frames, time_info, status) -> None:  # type: ignore[no-untyped-def]
+    def _callback(self, data, frames, time_info, status) -> None:
         with self._lock:
             self._frames.append(bytes(data))
 

@@ -50,7 +50,7 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _ranged(lo: int, hi: int):  # type: ignore[no-untyped-def]
+def _ranged(lo: int, hi: int):
     def parse(text: str) -> int:
         try:
             value = int(text)

@@ -14,7 +14,11 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from typing import Final, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+if TYPE_CHECKING:
+    from evdev import UInput
 
 from lumen_core.datagrams import InputEvent
 from lumen_core.input import BUTTON_TO_EVDEV, SCROLL_HORIZONTAL, VK_TO_EVDEV, WHEEL_DELTA, Kind
@@ -154,9 +158,9 @@ class UinputInputSink:
 
         self._evdev = evdev
         self.translator = Translator()
-        self._devices: dict[str, object] = {}
+        self._devices: dict[str, UInput] = {}
 
-    def _capabilities(self, device: str) -> dict[int, list[object]]:
+    def _capabilities(self, device: str) -> dict[int, Sequence[Any]]:
         e = self._evdev.ecodes
         if device == KEYBOARD:
             return {e.EV_KEY: sorted(set(VK_TO_EVDEV.values()))}
@@ -166,21 +170,23 @@ class UinputInputSink:
         axis = self._evdev.AbsInfo(0, 0, ABS_MAX, 0, 0, 0)
         return {e.EV_KEY: [e.BTN_LEFT], e.EV_ABS: [(ABS_X, axis), (ABS_Y, axis)]}
 
-    def _device(self, device: str):  # type: ignore[no-untyped-def]
+    def _device(self, device: str):
         dev = self._devices.get(device)
         if dev is None:
-            dev = self._devices[device] = self._evdev.UInput(self._capabilities(device), name=f"lumen virtual {device}")
+            # evdev's stub takes codes only; UInput also takes (code, AbsInfo) pairs for EV_ABS.
+            dev = self._devices[device] = self._evdev.UInput(
+                self._capabilities(device), name=f"lumen virtual {device}")
         return dev
 
     def _write(self, writes: list[Write]) -> None:
         touched = []
         for device, kind, code, value in writes:
             dev = self._device(device)
-            dev.write(kind, code, value)  # type: ignore[attr-defined]
+            dev.write(kind, code, value)
             if dev not in touched:
                 touched.append(dev)
         for dev in touched:
-            dev.syn()  # type: ignore[attr-defined]
+            dev.syn()
 
     def apply(self, event: InputEvent) -> None:
         self._write(self.translator.translate(event))
@@ -193,7 +199,7 @@ class UinputInputSink:
     def close(self) -> None:
         self.release_all()
         for dev in self._devices.values():
-            dev.close()  # type: ignore[attr-defined]
+            dev.close()
         self._devices.clear()
 
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from evdev import UInput
 
 from lumen_core.gamepad import PadState, button_names
+from lumen_core.net.worker import Worker
 
 log = logging.getLogger(__name__)
 
-RumbleCallback = Callable[[int, int, int], None]  # pad, low, high
+RumbleCallback = Callable[[int, int, int], object]  # pad, low, high
 
 
 class PadSink(Protocol):
@@ -64,11 +67,11 @@ class UinputPadSink:
 
         self._evdev = evdev
         self._on_rumble = on_rumble
-        self._devices: dict[int, object] = {}
+        self._devices: dict[int, UInput] = {}
         self._effects: dict[tuple[int, int], tuple[int, int]] = {}
-        self._stop = threading.Event()
+        self._feedback: dict[int, Worker] = {}  # per pad: the force-feedback reader
 
-    def _device(self, pad: int):  # type: ignore[no-untyped-def]
+    def _device(self, pad: int):
         dev = self._devices.get(pad)
         if dev is None:
             e = self._evdev.ecodes
@@ -82,10 +85,12 @@ class UinputPadSink:
                            (e.ABS_Z, abs_trig), (e.ABS_RZ, abs_trig), (e.ABS_HAT0X, abs_hat), (e.ABS_HAT0Y, abs_hat)],
                 e.EV_FF: [e.FF_RUMBLE],
             }
-            dev = self._evdev.UInput(caps, name=f"lumen virtual pad {pad}", vendor=0x045E, product=0x028E,
-                                     max_effects=16)
+            # evdev's stub takes codes only; UInput also takes (code, AbsInfo) pairs for EV_ABS.
+            dev = self._evdev.UInput(caps, name=f"lumen virtual pad {pad}", vendor=0x045E,  # type: ignore[arg-type]
+                                     product=0x028E, max_effects=16)
             self._devices[pad] = dev
-            threading.Thread(target=self._ff_loop, args=(pad, dev), name=f"uinput-ff-{pad}", daemon=True).start()
+            worker = self._feedback[pad] = Worker(f"uinput-ff-{pad}", lambda: self._ff_loop(pad, dev, worker))
+            worker.start()
         return dev
 
     def update(self, pad: int, state: PadState) -> None:
@@ -97,21 +102,21 @@ class UinputPadSink:
                 e.BTN_SELECT: g.LUMEN_BTN_BACK, e.BTN_START: g.LUMEN_BTN_START, e.BTN_MODE: g.LUMEN_BTN_GUIDE,
                 e.BTN_THUMBL: g.LUMEN_BTN_LS_CLK, e.BTN_THUMBR: g.LUMEN_BTN_RS_CLK}
         for code, flag in keys.items():
-            dev.write(e.EV_KEY, code, int(bool(state.buttons & flag)))  # type: ignore[attr-defined]
+            dev.write(e.EV_KEY, code, int(bool(state.buttons & flag)))
         hat_x = (1 if state.buttons & g.LUMEN_BTN_RIGHT else 0) - (1 if state.buttons & g.LUMEN_BTN_LEFT else 0)
         hat_y = (1 if state.buttons & g.LUMEN_BTN_DOWN else 0) - (1 if state.buttons & g.LUMEN_BTN_UP else 0)
         # evdev's Y axes grow downwards: the contract's +y = up is flipped back here.
         for code, value in ((e.ABS_X, state.lx), (e.ABS_Y, -max(-32767, state.ly)), (e.ABS_RX, state.rx),
                             (e.ABS_RY, -max(-32767, state.ry)), (e.ABS_Z, state.lt), (e.ABS_RZ, state.rt),
                             (e.ABS_HAT0X, hat_x), (e.ABS_HAT0Y, hat_y)):
-            dev.write(e.EV_ABS, code, value)  # type: ignore[attr-defined]
-        dev.syn()  # type: ignore[attr-defined]
+            dev.write(e.EV_ABS, code, value)
+        dev.syn()
 
-    def _ff_loop(self, pad: int, dev) -> None:  # type: ignore[no-untyped-def]
+    def _ff_loop(self, pad: int, dev, worker: Worker) -> None:
         e = self._evdev.ecodes
         try:
             for event in dev.read_loop():
-                if self._stop.is_set():
+                if worker.stopped:
                     return
                 if event.type == e.EV_UINPUT and event.code == e.UI_FF_UPLOAD:
                     upload = dev.begin_upload(event.value)
@@ -132,11 +137,13 @@ class UinputPadSink:
 
     def remove(self, pad: int) -> None:
         dev = self._devices.pop(pad, None)
+        worker = self._feedback.pop(pad, None)
+        if worker is not None:
+            worker.stop()  # its read ends when the device closes
         if dev is not None:
-            dev.close()  # type: ignore[attr-defined]
+            dev.close()
 
     def close(self) -> None:
-        self._stop.set()
         for pad in list(self._devices):
             self.remove(pad)
 

@@ -14,6 +14,7 @@ import json
 import logging
 import signal
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 TAKEOVER_WAIT_S = 5.0
 # How often the clients file is checked for a revocation (``lumen-host clients revoke``).
 REVOCATION_CHECK_S = 0.25
+# Session summaries kept for --stats-json: a host that runs for months keeps the latest.
+STATS_SESSIONS_KEPT = 1000
+
 
 @dataclass
 class HostServer:
@@ -55,7 +59,7 @@ class HostServer:
     def __post_init__(self) -> None:
         self._active: HostConnection | None = None
         self._sessions_done = 0
-        self._results: list[dict[str, object]] = []
+        self._results: deque[dict[str, object]] = deque(maxlen=STATS_SESSIONS_KEPT)
         self._done = asyncio.Event()
         state = self.identity.key_path.parent
         self.clients = ClientRegistry(state)
@@ -132,7 +136,7 @@ class HostServer:
         self._sessions_done += 1
         self._results.append(result)
         if self.options.stats_json is not None:
-            self.options.stats_json.write_text(json.dumps(self._results, indent=2))
+            self.options.stats_json.write_text(json.dumps(list(self._results), indent=2))
         if self.options.max_sessions and self._sessions_done >= self.options.max_sessions:
             self._done.set()
 
@@ -151,7 +155,9 @@ class HostServer:
             configuration=server_configuration(self.identity),
             create_protocol=partial(HostConnection, host=self),
         )
-        enlarge_socket_buffers(server._transport)  # aioquic's server holds its transport privately
+        transport = server._transport  # aioquic's server holds its transport privately
+        assert transport is not None  # serve() returns bound
+        enlarge_socket_buffers(transport)
         log.info("listening on %s udp/%d (QUIC) and udp/%d (video)", self.options.bind, self.options.port,
                  self.options.video_port)
         self._log_policy()

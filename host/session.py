@@ -1,7 +1,8 @@
 """One client's connection on the host: the lumen/1 session core and the media it drives.
 
 The protocol lives in lumen_core.session.HostSession (sans-IO); this class is its
-owner on the event loop: it asks the server for the streaming slot when a Hello
+owner on the event loop: it asks its host (``SessionHost``: what the server hands every
+connection) for the streaming slot when a Hello
 arrives, opens the video socket and the encoder before the Welcome (so a failure
 refuses the client cleanly), starts the video plane when Start arrives, applies input
 and pads, pumps audio, and tears everything down once, on every exit path.
@@ -23,12 +24,12 @@ import threading
 import time
 from dataclasses import asdict
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
-from lumen_core.control import GoodbyeCode
+from lumen_core.control import GoodbyeCode, Hello
 from lumen_core.net.quic import SessionProtocol
 from lumen_core.net.video import EncodedFrame, VideoSender, open_video_socket
-from lumen_core.session import HostSession
+from lumen_core.session import HostOffer, HostSession
 from lumen_core.session.auth import key_id
 from lumen_core.session.events import (
     HelloReceived,
@@ -47,14 +48,13 @@ from lumen_core.session.events import (
 )
 from lumen_core.session.rate import RateController
 
-from .audio import FRAME_SAMPLES, RATE, OpusEncoder
-from .pads import rumble_from_triggers
-from .pairing import ClientsError
+from .audio import FRAME_SAMPLES, RATE, AudioSource, OpusEncoder
+from .input import InputSink
+from .options import HostOptions
+from .pads import PadSink, rumble_from_triggers
+from .pairing import ClientRegistry, ClientsError, PairingGate, PinFile
 from .scene import SceneVideo
 from .video import EncoderSettings, PatternVideo, ScreenVideo, SyntheticPipeline, VideoPipeline, VideoSource
-
-if TYPE_CHECKING:
-    from .server import HostServer
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,41 @@ CLOSE_LINGER_S: Final = 0.5
 BASE_GOP_S: Final = 2.0
 
 
+class SessionHost(Protocol):
+    """What a connection needs from the host that accepted it: the server passes itself."""
+
+    options: HostOptions
+    audio_source: AudioSource
+    input_sink: InputSink
+    pad_sink: PadSink
+    clients: ClientRegistry
+    pins: PinFile
+    pairing_gate: PairingGate
+    wall_offset_ns: int
+
+    def offer(self, video_port: int | None = None) -> HostOffer:
+        """What this host offers every client (``video_port``: this session's socket)."""
+        ...
+
+    def admission_problem(self, hello: HelloReceived) -> str | None:
+        """Why this client may not stream here, or None."""
+        ...
+
+    def choose_mode(self, hello: Hello) -> tuple[int, int, int]:
+        """Width, height and refresh rate to stream for this Hello."""
+        ...
+
+    async def acquire(self, connection: HostConnection) -> bool:
+        """The streaming slot, if nobody else holds it."""
+        ...
+
+    def release(self, connection: HostConnection, result: dict[str, object]) -> None:
+        """The slot back, with the session's summary."""
+        ...
+
+
 class HostConnection(SessionProtocol):
-    def __init__(self, *args: Any, host: HostServer, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, host: SessionHost, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._host = host
         self.core = HostSession(host.offer(), key=os.urandom(16), now=self.now(), wall_offset_ns=host.wall_offset_ns)
@@ -93,6 +126,7 @@ class HostConnection(SessionProtocol):
         self.end_reason = ""
         self.client_key: bytes | None = None  # proven by the client (extension version 2)
         self.input_released = 0  # keys and mouse buttons let go of when the session ended
+        self.keyframe_request_last_frame: int | None = None
         self.drive()  # arms the handshake deadline (nothing to send yet)
 
     @property
@@ -121,6 +155,10 @@ class HostConnection(SessionProtocol):
         elif isinstance(event, PadRemoved):
             self._host.pad_sink.remove(event.pad)
         elif isinstance(event, KeyframeRequested):
+            # The client's newest decoded frame: what it still holds (logged; every request
+            # is answered with an IDR, as M3's host does).
+            self.keyframe_request_last_frame = event.last_frame
+            log.debug("keyframe requested; the client last decoded frame %s", event.last_frame)
             if self._pipeline is not None:
                 self._pipeline.request_keyframe()
         elif isinstance(event, PeerSilent):
@@ -407,7 +445,9 @@ class HostConnection(SessionProtocol):
             "datagrams_sent": sender.stats.datagrams if sender else 0,
             "video_binds": sender.binds_received if sender else 0,
             "video_garbage": sender.garbage if sender else 0,
+            "video_send_errors": sender.send_errors if sender else 0,  # sendmsg failed (the peer's port closed)
             "keyframe_requests": core.keyframe_requests,
+            "keyframe_request_last_frame": self.keyframe_request_last_frame,
             "rate_changes": [{"at_s": round(t - self._rate.started, 3), "kbps": kbps, "fec_percent": fec,
                               "reason": why} for t, kbps, fec, why in self._rate.history] if self._rate else [],
             "audio_packets": core.audio_sent,
@@ -421,6 +461,7 @@ class HostConnection(SessionProtocol):
             "datagrams_unexpected": core.datagrams_unexpected,
             "datagrams_early": core.datagrams_early,
             "datagrams_dropped": core.datagrams_dropped + self.quic_datagrams_dropped,
+            "datagrams_oversize": self.quic_datagrams_oversize,
             "client_report": asdict(core.last_stats) if core.last_stats else None,
             # Written after the teardown joined the session's threads: none of them is here.
             "threads_after": sorted(t.name for t in threading.enumerate()),

@@ -24,9 +24,11 @@ from typing import Protocol
 
 import av
 import numpy as np
+from av.video.codeccontext import VideoCodecContext
 from av.video.frame import PictureType
 
 from lumen_core.net.video import EncodedFrame
+from lumen_core.net.worker import Worker
 from lumen_core.pattern import PatternSource
 
 log = logging.getLogger(__name__)
@@ -104,7 +106,7 @@ class EncoderSettings:
             object.__setattr__(self, "max_kbps", self.bitrate_kbps)
 
 
-def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = None) -> tuple[av.CodecContext, str]:
+def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = None) -> tuple[VideoCodecContext, str]:
     """The first encoder of ``candidates`` (default: ENCODERS) that opens, configured for zero latency."""
     errors = []
     for name in candidates or ENCODERS[settings.codec]:
@@ -113,6 +115,7 @@ def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = N
         except (av.FFmpegError, ValueError) as exc:
             errors.append(f"{name}: {exc}")
             continue
+        assert isinstance(ctx, VideoCodecContext)  # every name in ENCODERS is a video encoder
         ctx.width, ctx.height = settings.width, settings.height
         ctx.pix_fmt = "yuv420p"
         ctx.time_base = Fraction(1, settings.fps)
@@ -152,18 +155,18 @@ class VideoPipeline:
         self._wall_offset_ns = wall_offset_ns
         self._settings = settings
         self._sink = sink
+        self._encoder: VideoCodecContext | None
         self._encoder, self.encoder_name = open_encoder(settings, encoders)
         self._keyframe = threading.Event()
         self._keyframe.set()  # the first frame is an IDR anyway; say so to the packetizer
         self._bitrate_kbps: int | None = None  # a change for the encode thread to make
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="video-encode", daemon=True)
+        self._worker = Worker("video-encode", self._run)
         self.frames = 0
         self.keyframes = 0
         self.encode_ns: deque[int] = deque(maxlen=ENCODE_TIMES_KEPT)
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
 
     def request_keyframe(self) -> None:
         """Any thread: the next frame is encoded as an IDR."""
@@ -177,22 +180,21 @@ class VideoPipeline:
         """libx264 takes a new bitrate between frames (its VBV is on: see open_encoder);
         other encoders are opened again at it, which costs a keyframe."""
         self._settings = replace(self._settings, bitrate_kbps=kbps)
-        if self.encoder_name == "libx264":
+        if self.encoder_name == "libx264" and self._encoder is not None:
             self._encoder.bit_rate = kbps * 1000
             return
         self._encoder, self.encoder_name = open_encoder(self._settings, (self.encoder_name,))
         self._keyframe.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._worker.stop()
 
     def join(self) -> None:
-        if self._thread.is_alive():
-            self._thread.join()
+        self._worker.join()
         self._source.close()
         # The encoder's own threads (x264's) end when its context is freed, not whenever
         # the session's objects are collected.
-        self._encoder = None  # type: ignore[assignment]
+        self._encoder = None
 
     def encode_p50_ms(self) -> float:
         return float(np.percentile(self.encode_ns, 50)) / 1e6 if self.encode_ns else 0.0
@@ -201,10 +203,10 @@ class VideoPipeline:
         interval_ns = 1_000_000_000 // self._settings.fps
         due = time.monotonic_ns()
         number = 0
-        while not self._stop.is_set():
+        while not self._worker.stopped:
             now = time.monotonic_ns()
             if now < due:
-                time.sleep((due - now) / 1e9)
+                self._worker.wait((due - now) / 1e9)
                 continue
             # A late frame is not made up for: skip to the next slot (latency over rate).
             due = max(due + interval_ns, now - interval_ns)
@@ -220,6 +222,7 @@ class VideoPipeline:
                 self._keyframe.clear()
                 frame.pict_type = PictureType.I
             started = time.monotonic_ns()
+            assert self._encoder is not None  # freed only by join, after this loop
             packets = self._encoder.encode(frame)
             self.encode_ns.append(time.monotonic_ns() - started)
             number += 1
@@ -250,35 +253,33 @@ class SyntheticPipeline:
     encoder_name = "none (M3 synthetic frames)"
 
     def __init__(self, frames: int, sink: Callable[[EncodedFrame], None], wall_offset_ns: int,
-                 on_done: Callable[[], None]) -> None:
+                 on_done: Callable[[], object]) -> None:
         self._count = frames
         self._sink = sink
         self._wall_offset_ns = wall_offset_ns
         self._on_done = on_done
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="m3-synthetic", daemon=True)
+        self._worker = Worker("m3-synthetic", self._run)
         self.frames = 0
         self.keyframes = 0
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
 
     def request_keyframe(self) -> None:
         pass  # every synthetic frame stands alone
 
     def stop(self) -> None:
-        self._stop.set()
+        self._worker.stop()
 
     def join(self) -> None:
-        if self._thread.is_alive():
-            self._thread.join()
+        self._worker.join()
 
     def encode_p50_ms(self) -> float:
         return 0.0
 
     def _run(self) -> None:
         for index in range(self._count):
-            if self._stop.is_set():
+            if self._worker.stopped:
                 return
             data = synthetic_frame(index)
             capture_ns = time.monotonic_ns()  # at submit, as M3's synthetic source stamps it
@@ -286,6 +287,6 @@ class SyntheticPipeline:
                                     capture_ns=capture_ns))
             self.frames += 1
             self.keyframes += 1
-            self._stop.wait(SYNTHETIC_INTERVAL_NS / 1e9)
-        if not self._stop.is_set():
+            self._worker.wait(SYNTHETIC_INTERVAL_NS / 1e9)
+        if not self._worker.stopped:
             self._on_done()

@@ -114,7 +114,7 @@ def build_pair_parser() -> argparse.ArgumentParser:
     return pair
 
 
-def _client_key(required: bool):  # type: ignore[no-untyped-def]
+def _client_key(required: bool):
     """The client's key (made on first use); None with a warning if it cannot be had
     and the command can do without it."""
     from lumen_core.errors import IdentityError
@@ -164,7 +164,7 @@ def _pair_command(args: argparse.Namespace) -> int:
     return asyncio.run(_pair(host, port, code, key))
 
 
-async def _pair(host: str, port: int, code: str, key) -> int:  # type: ignore[no-untyped-def]
+async def _pair(host: str, port: int, code: str, key) -> int:
     from .session import SessionError, StreamOptions, StreamSession, TrustError
     from .trust_store import TrustStore
 
@@ -215,6 +215,19 @@ def _list_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_command(args: list[str]) -> int:
+    """The benchmarks are in the source checkout (bench/), not in the packages: from an
+    editable install this runs them there."""
+    import subprocess
+
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "bench" / "e2e.py").is_file():
+        return fail("the benchmarks are not installed: run them from a source checkout (python -m bench.e2e)",
+                    EXIT_USAGE)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(checkout), os.environ.get("PYTHONPATH")) if p)}
+    return subprocess.call([sys.executable, "-m", "bench.e2e", *args], env=env)
+
+
 def fail(message: str, code: int) -> int:
     print(f"lumen-client: {message}", file=sys.stderr)
     return code
@@ -223,9 +236,7 @@ def fail(message: str, code: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     raw = sys.argv[1:] if argv is None else argv
     if raw[:1] == ["bench"]:
-        from .bench import main as bench_main
-
-        return bench_main(raw[1:])
+        return _bench_command(raw[1:])
     if raw[:1] == ["stream"]:
         return _stream_command(build_stream_parser().parse_args(raw[1:]))
     if raw[:1] == ["list"]:
@@ -288,8 +299,10 @@ def _stream_command(args: argparse.Namespace) -> int:
 
 
 async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | None) -> int:
-    from .session import SessionError, StreamOptions, StreamSession, TrustError
+    from .pads import PadPoller
+    from .session import SessionError, StreamOptions, TrustError
     from .trust_store import TrustStore
+    from .wiring import wire
 
     def first_use(fingerprint: str) -> bool:
         print(f"lumen-client: trusting {host}:{port} on first use; its fingerprint is\n"
@@ -301,8 +314,10 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
                             height=args.size[1], fps=args.fps, codecs=tuple(args.codec or ("h264", "hevc")),
                             decoder=args.decoder, extensions=not args.no_extensions,
                             identity=None if args.no_extensions else _client_key(required=False))
-    session = StreamSession(options, TrustStore(), first_use)
-    poller = None if args.no_gamepads else _start_pads(session)
+    poller = None if args.no_gamepads else PadPoller()
+    session = wire(options, TrustStore(), first_use, pads=poller)
+    if poller is not None:
+        poller.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, session.stop)
@@ -331,14 +346,6 @@ async def _headless(args: argparse.Namespace, host: str, port: int, pin: str | N
     if result.error:
         return fail(f"the session failed: {result.end_reason}", EXIT_FAILED)
     return 0
-
-
-def _start_pads(session):  # type: ignore[no-untyped-def]
-    from .pads import forward_pads
-
-    poller = forward_pads(session)
-    poller.start()
-    return poller
 
 
 if __name__ == "__main__":

@@ -10,25 +10,27 @@ sends back is printed.
 from __future__ import annotations
 
 import asyncio
-import os
 import select
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING, TextIO
 
 from lumen_core.datagrams import PadAxis, PadButton, PadSnapshot, parse_datagram
 from lumen_core.gamepad import AXIS_NAMES, BUTTON_NAMES, PadState, button_names
 from lumen_core.pad_sender import PadSender
 from lumen_core.trust import format_fingerprint
 
+from .pads import PadPoller, sdl_environment
+from .pipeline import Each, PadListener, Rumble, Tee
+
+if TYPE_CHECKING:
+    from .session import StreamSession
+
 
 def list_controllers() -> list[tuple[int, str, str]]:
     """(index, name, GUID) of every SDL game controller attached."""
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    # SDL would turn SIGINT/SIGTERM into a quit event nobody reads: the process
-    # could no longer be stopped. Signals stay Python's.
-    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    sdl_environment()
     import pygame
     from pygame._sdl2 import controller as sdl_controller
 
@@ -60,7 +62,7 @@ def state_line(s: PadState) -> str:
             f"rx {s.rx:+6d} ry {s.ry:+6d}  lt {s.lt:3d} rt {s.rt:3d}")
 
 
-def run_input_test(list_only: bool, host: str | None, pin: str | None, out=sys.stdout) -> int:  # type: ignore[no-untyped-def]
+def run_input_test(list_only: bool, host: str | None, pin: str | None, out: TextIO = sys.stdout) -> int:
     try:
         controllers = list_controllers()
     except Exception as exc:  # pygame or SDL missing: one line, not a traceback
@@ -79,39 +81,42 @@ def run_input_test(list_only: bool, host: str | None, pin: str | None, out=sys.s
     return _watch(host, pin, out)
 
 
-def _watch(host: str | None, pin: str | None, out) -> int:  # type: ignore[no-untyped-def]
-    from .pads import PadPoller
+class _Printer:
+    """The pads' listener: each change printed as the datagrams it becomes, then passed on
+    to the host session, if there is one."""
 
-    sender = PadSender()
-    lock = threading.Lock()
-    session = _start_host_session(host, pin, out) if host else None
+    def __init__(self, out: TextIO, session: PadListener | None) -> None:
+        self._out, self._session = out, session
+        self._sender = PadSender()
+        self._lock = threading.Lock()
 
-    def on_state(pad: int, state: PadState) -> None:
-        with lock:
-            for data in sender.update(pad, state, time.monotonic_ns()):
-                print(describe(data), file=out, flush=True)
-        if session is not None:
-            session.call_soon(session.set_pad_state, pad, state)
+    def _print(self, line: str) -> None:
+        print(line, file=self._out, flush=True)
 
-    def on_arrival(pad: int, name: str) -> None:
-        print(f"pad {pad}  arrived: {name}", file=out, flush=True)
-        if session is not None:
-            session.call_soon(session.pad_arrived, pad, name)
+    def pad_arrived(self, pad: int, name: str) -> None:
+        self._print(f"pad {pad}  arrived: {name}")
+        if self._session is not None:
+            self._session.pad_arrived(pad, name)
 
-    def on_removal(pad: int) -> None:
-        print(f"pad {pad}  removed", file=out, flush=True)
-        with lock:
-            sender.remove(pad)
-        if session is not None:
-            session.call_soon(session.pad_removed, pad)
+    def pad_removed(self, pad: int) -> None:
+        self._print(f"pad {pad}  removed")
+        with self._lock:
+            self._sender.remove(pad)
+        if self._session is not None:
+            self._session.pad_removed(pad)
 
-    poller = PadPoller(on_arrival, on_removal, on_state)
-    if session is not None:
-        def rumble(pad: int, low: int, high: int) -> None:
-            print(f"pad {pad}  rumble from host: low {low} high {high}", file=out, flush=True)
-            poller.rumble(pad, low, high)
+    def set_pad_state(self, pad: int, state: PadState) -> None:
+        with self._lock:
+            for data in self._sender.update(pad, state, time.monotonic_ns()):
+                self._print(describe(data))
+        if self._session is not None:
+            self._session.set_pad_state(pad, state)
 
-        session.set_rumble_handler(rumble)
+
+def _watch(host: str | None, pin: str | None, out: TextIO) -> int:
+    poller = PadPoller()
+    session = _start_host_session(host, pin, out, poller) if host else None
+    poller.forward_to(_Printer(out, session))
     poller.start()
     announced = False
     try:
@@ -129,7 +134,7 @@ def _watch(host: str | None, pin: str | None, out) -> int:  # type: ignore[no-un
                 for pad in range(4):
                     poller.rumble(pad, 32767, 65535)
                 print("rumble test: low 32767, high 65535 for 1 s", file=out, flush=True)
-                threading.Timer(1.0, lambda: [poller.rumble(p, 0, 0) for p in range(4)]).start()
+                threading.Timer(1.0, _stop_rumble, (poller,)).start()
     except KeyboardInterrupt:
         pass
     finally:
@@ -140,13 +145,19 @@ def _watch(host: str | None, pin: str | None, out) -> int:  # type: ignore[no-un
     return 0
 
 
-def _start_host_session(address: str, pin: str | None, out):  # type: ignore[no-untyped-def]
+def _stop_rumble(poller: PadPoller) -> None:
+    for pad in range(4):
+        poller.rumble(pad, 0, 0)
+
+
+def _start_host_session(address: str, pin: str | None, out: TextIO, pads: PadPoller) -> StreamSession:
     from lumen_core.errors import IdentityError
     from lumen_core.identity import load_or_create_client_key
 
     from .address import parse_address
-    from .session import StreamOptions, StreamSession
+    from .session import StreamOptions
     from .trust_store import TrustStore
+    from .wiring import wire
 
     host, port = parse_address(address)
     def first_use(fingerprint: str) -> bool:
@@ -160,8 +171,13 @@ def _start_host_session(address: str, pin: str | None, out):  # type: ignore[no-
     except IdentityError as exc:  # hosts that require pairing will refuse: they say so
         print(f"host session: no client key ({exc})", file=out, flush=True)
         identity = None
-    session = StreamSession(StreamOptions(host=host, port=port, pin=pin, width=640, height=360, fps=30,
-                                          identity=identity), TrustStore(), first_use)
+    def show_rumble(rumble: Rumble) -> None:
+        print(f"pad {rumble.pad}  rumble from host: low {rumble.low} high {rumble.high}", file=out, flush=True)
+
+    # The pads' events reach the session through the printer (_watch); its rumble is
+    # printed, then played.
+    session = wire(StreamOptions(host=host, port=port, pin=pin, width=640, height=360, fps=30, identity=identity),
+                   TrustStore(), first_use, rumble=Tee(Each(show_rumble), pads))
 
     def run() -> None:
         try:

@@ -2,8 +2,9 @@
 
 Pads get stable indices 0..MAX_LOCAL_PADS-1 in order of arrival; a pad that is
 unplugged frees its index for the next one. Each pad's state is read in contract units
-(GameStream button flags, +y = up sticks, 0..255 triggers) and handed to ``on_state``;
-rumble from the host is played on the pad with that index.
+(GameStream button flags, +y = up sticks, 0..255 triggers) and handed to the listener
+(a session, through ``pipeline.wire``); the poller is also the session's rumble sink, and
+plays the host's rumble on the pad with that index.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from typing import Final
 
 from lumen_core import gamepad as g
 from lumen_core.gamepad import PadState, sdl_stick_y, sdl_trigger
+from lumen_core.net.worker import Worker
+
+from .pipeline import PadListener, Rumble
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,17 @@ SDL_BUTTONS: Final = {
 SDL_AXIS_LEFTX, SDL_AXIS_LEFTY, SDL_AXIS_RIGHTX, SDL_AXIS_RIGHTY, SDL_AXIS_TL, SDL_AXIS_TR = range(6)
 
 
-def read_state(controller) -> PadState:  # type: ignore[no-untyped-def]
+def sdl_environment() -> None:
+    """What SDL needs to read pads in a terminal or beside Qt; set before pygame loads."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # no window: SDL's video only carries device events
+    # SDL would turn SIGINT/SIGTERM into a quit event nobody reads: the process
+    # could no longer be stopped. Signals stay Python's.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+    os.environ.setdefault("SDL_JOYSTICK_ALLOW_BACKGROUND_EVENTS", "1")  # pads while another window has focus
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+
+def read_state(controller) -> PadState:
     """A pygame ``Controller``'s state in contract units."""
     buttons = 0
     for sdl_button, flag in SDL_BUTTONS.items():
@@ -54,58 +67,54 @@ def read_state(controller) -> PadState:  # type: ignore[no-untyped-def]
     )
 
 
-def forward_pads(session) -> PadPoller:  # type: ignore[no-untyped-def]
-    """A poller (not yet started) whose pads go to ``session`` (a StreamSession) and
-    which plays the session's rumble."""
-    poller = PadPoller(
-        on_arrival=lambda pad, name: session.call_soon(session.pad_arrived, pad, name),
-        on_removal=lambda pad: session.call_soon(session.pad_removed, pad),
-        on_state=lambda pad, state: session.call_soon(session.set_pad_state, pad, state),
-    )
-    session.set_rumble_handler(poller.rumble)
-    return poller
-
-
 class PadPoller:
-    """Hotplug and state polling of SDL game controllers."""
+    """Hotplug and state polling of SDL game controllers, for one listener at a time."""
 
-    def __init__(
-        self,
-        on_arrival: Callable[[int, str], None],
-        on_removal: Callable[[int], None],
-        on_state: Callable[[int, PadState], None],
-    ) -> None:
-        self._on_arrival, self._on_removal, self._on_state = on_arrival, on_removal, on_state
-        self._stop = threading.Event()
+    def __init__(self, listener: PadListener | None = None) -> None:
+        self._listener = listener
         self._rumble: dict[int, tuple[int, int]] = {}
         self._rumble_lock = threading.Lock()
         self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pads", daemon=True)
+        self._announce = threading.Event()
+        self._worker = Worker("pads", self._run)
         self.error: str | None = None
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
         self._ready.wait(5.0)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._worker.stop()
 
     def join(self) -> None:
-        if self._thread.is_alive():
-            self._thread.join()
+        self._worker.join()
+
+    def forward_to(self, listener: PadListener | None) -> None:
+        """Any thread: where pad events go from now on."""
+        self._listener = listener
 
     def rumble(self, pad: int, low: int, high: int) -> None:
         """Any thread: play the host's rumble on ``pad``."""
         with self._rumble_lock:
             self._rumble[pad] = (low, high)
 
+    # -- the session's rumble sink --------------------------------------------------------
+
+    def open(self) -> None:
+        """A stream starts: the pads already present are announced to it, with their state,
+        on the next poll (a session takes pads only while it streams)."""
+        self._announce.set()
+
+    def push(self, rumble: Rumble) -> None:
+        self.rumble(rumble.pad, rumble.low, rumble.high)
+
+    def close(self) -> None:
+        """The stream is over: no motor keeps running for a host that is gone."""
+        for pad in range(MAX_LOCAL_PADS):
+            self.rumble(pad, 0, 0)
+
     def _run(self) -> None:
-        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-        # SDL would turn SIGINT/SIGTERM into a quit event nobody reads: the process
-        # could no longer be stopped. Signals stay Python's.
-        os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
-        os.environ.setdefault("SDL_JOYSTICK_ALLOW_BACKGROUND_EVENTS", "1")
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        sdl_environment()
         try:
             import pygame
             from pygame._sdl2 import controller as sdl_controller
@@ -121,9 +130,17 @@ class PadPoller:
         pads: dict[int, tuple[int, object]] = {}  # SDL instance id -> (index, controller)
         last: dict[int, PadState] = {}
         try:
+            self._announce.clear()  # what is present now is announced as it is attached
             self._attach_present(pygame, sdl_controller, pads)
             self._ready.set()
-            while not self._stop.is_set():
+            while not self._worker.stopped:
+                listener = self._listener
+                if self._announce.is_set():
+                    self._announce.clear()
+                    last.clear()  # every present pad's state goes to the new listener
+                    if listener is not None:
+                        for index, controller in pads.values():
+                            listener.pad_arrived(index, _name(controller))
                 for event in pygame.event.get():
                     if event.type == pygame.CONTROLLERDEVICEADDED:
                         self._attach(sdl_controller, event.device_index, pads)
@@ -131,12 +148,14 @@ class PadPoller:
                         entry = pads.pop(event.instance_id, None)
                         if entry is not None:
                             last.pop(entry[0], None)
-                            self._on_removal(entry[0])
+                            if listener is not None:
+                                listener.pad_removed(entry[0])
                 for index, controller in pads.values():
                     state = read_state(controller)
                     if last.get(index) != state:
                         last[index] = state
-                        self._on_state(index, state)
+                        if listener is not None:
+                            listener.set_pad_state(index, state)
                 self._play_rumble(pads)
                 time.sleep(POLL_INTERVAL_S)
         finally:
@@ -144,12 +163,12 @@ class PadPoller:
             sdl_controller.quit()
             pygame.display.quit()
 
-    def _attach_present(self, pygame, sdl_controller, pads) -> None:  # type: ignore[no-untyped-def]
+    def _attach_present(self, pygame, sdl_controller, pads) -> None:
         for device_index in range(pygame.joystick.get_count()):
             self._attach(sdl_controller, device_index, pads)
         pygame.event.clear()  # the ADDED events for these were just handled
 
-    def _attach(self, sdl_controller, device_index: int, pads) -> None:  # type: ignore[no-untyped-def]
+    def _attach(self, sdl_controller, device_index: int, pads) -> None:
         if not sdl_controller.is_controller(device_index):
             return
         controller = sdl_controller.Controller(device_index)
@@ -163,9 +182,10 @@ class PadPoller:
             return
         pads[instance] = (free[0], controller)
         log.info("pad %d: %s", free[0], controller.name)
-        self._on_arrival(free[0], controller.name or "game controller")
+        if self._listener is not None:
+            self._listener.pad_arrived(free[0], _name(controller))
 
-    def _play_rumble(self, pads) -> None:  # type: ignore[no-untyped-def]
+    def _play_rumble(self, pads) -> None:
         with self._rumble_lock:
             pending, self._rumble = self._rumble, {}
         for index, controller in pads.values():
@@ -175,3 +195,7 @@ class PadPoller:
                     controller.rumble(low / 65535, high / 65535, RUMBLE_MS)
                 else:
                     controller.stop_rumble()
+
+
+def _name(controller) -> str:  # pygame._sdl2 has no stubs
+    return str(controller.name or "game controller")

@@ -3,7 +3,9 @@
 ``StreamSession`` owns the pieces of one session: the QUIC connection (control stream
 and side planes on the asyncio loop, driven by the sans-IO lumen_core.session core),
 the video socket, receiver and decoder (threads), audio, pads. The headless CLI, the
-desktop client and ``--input-test`` all drive it; ``run`` returns a ``SessionResult``.
+desktop client and ``--input-test`` all put it together with ``pipeline.wire``: what it
+produces goes to the sinks it is given, what the person does comes in through its typed
+calls (any thread). ``run`` returns a ``SessionResult``.
 
 It speaks to lumen's hosts in base mode (M3's protocol: the host's Welcome carries no
 extension block) and to this project's host in extended mode; ``result.mode`` says which.
@@ -29,6 +31,7 @@ from typing import Any, Final
 from aioquic.asyncio import connect
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from lumen_core.clock import ClockOffset
 from lumen_core.control import GoodbyeCode, StatsReport
 from lumen_core.control.base import DEFAULT_PORT
 from lumen_core.datagrams import InputEvent
@@ -55,9 +58,10 @@ from lumen_core.video import FrameReady
 
 from .address import format_address
 from .audio import AudioReceiver
+from .decode.thread import DecoderThread
+from .pipeline import NO_SINKS, Rumble, Sinks
 from .stats import HostTimes
-from .trust_store import TrustStore
-from .video_decoder import DecoderThread, PictureSink
+from .trust_store import PinStore
 
 log = logging.getLogger(__name__)
 
@@ -173,18 +177,15 @@ class StreamSession:
     def __init__(
         self,
         options: StreamOptions,
-        trust_store: TrustStore,
+        trust_store: PinStore,
         trust_first_use: Callable[[str], bool | None],
-        on_picture: PictureSink | None = None,
-        on_rumble: Callable[[int, int, int], None] | None = None,
-        on_audio: Callable[[bytes], None] | None = None,
+        sinks: Sinks = NO_SINKS,
     ) -> None:
         self.options = options
         self._store = trust_store
         self._trust_first_use = trust_first_use
-        self._on_picture = on_picture
-        self._on_rumble = on_rumble
-        self._on_audio = on_audio
+        self._sinks = sinks
+        self._sinks_open = False
         self.result = SessionResult()
         self.core: ClientSession | None = None
         self._proto: ClientConnection | None = None
@@ -324,6 +325,10 @@ class StreamSession:
                 part.stop()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._join)
+        if self._sinks_open:  # after the decoder's last picture: nothing is pushed after close
+            self._sinks_open = False
+            for sink in self._sinks.all():
+                sink.close()
         if self._receiver is None:
             self._video_unread += self._drain_video_socket()
         self.result.stats = self.stats()
@@ -420,8 +425,8 @@ class StreamSession:
         elif isinstance(event, RumbleReceived):
             self.rumble_messages += 1
             self.rumble[event.pad] = (event.low, event.high)
-            if self._on_rumble is not None:
-                self._on_rumble(event.pad, event.low, event.high)
+            if self._sinks.rumble is not None:
+                self._sinks.rumble.push(Rumble(event.pad, event.low, event.high))
         elif isinstance(event, FrameTimingReceived):
             self.host_times.put(event.frame_index, event.host_us)
         elif isinstance(event, RateChanged):
@@ -463,14 +468,17 @@ class StreamSession:
         assert loop is not None
         self._decoder = DecoderThread(
             event.codec, frames, self.core.clock, partial(loop.call_soon_threadsafe, self._request_keyframe),
-            self._on_picture, self.options.decoder, self.host_times,
+            self._sinks.video, self.options.decoder, self.host_times,
             waits_for_host_keyframe=not event.mode.keyframe_requests,
         )
         self._receiver = VideoReceiver(self._video_socket, (host_ip, welcome.udp_port), event.video, frames,
                                        binds=event.mode.binds,
                                        on_heard=partial(loop.call_soon_threadsafe, self._video_heard),
                                        on_unreachable=partial(loop.call_soon_threadsafe, self._video_unreachable))
-        self._audio = AudioReceiver(self._on_audio)
+        for sink in self._sinks.all():
+            sink.open()
+        self._sinks_open = True
+        self._audio = AudioReceiver(self._sinks.audio.push if self._sinks.audio is not None else None)
         self._audio_clock = loop.create_task(self._play_audio(self._audio))
         self._decoder.start()
         self._receiver.start()
@@ -519,9 +527,13 @@ class StreamSession:
             queue_delay_us=self.host_times.queue.interval_us(),
         )
 
-    # -- what the person does (event loop thread; other threads use call_soon) --------
+    # -- what the person does (any thread) ---------------------------------------------
 
     def _act(self, action: Callable[[ClientSession, float], None]) -> None:
+        """Run ``action`` on the event loop, if the session is streaming by then."""
+        self.call_soon(self._act_now, action)
+
+    def _act_now(self, action: Callable[[ClientSession, float], None]) -> None:
         core, proto = self.core, self._proto
         if core is not None and proto is not None and core.streaming:
             action(core, proto.now())
@@ -563,13 +575,18 @@ class StreamSession:
         for amount, code in ((vertical, 0), (horizontal, SCROLL_HORIZONTAL)):
             if amount:
                 event = InputEvent(kind=Kind.MOUSE_SCROLL, code=code, x=amount)
-                self._act(lambda core, now, event=event: core.send_input(event, now))  # type: ignore[misc]
+                self._act(partial(_send_input, event))
 
     # -- facts for the overlay and the application (any thread) -----------------------
 
     @property
     def streaming(self) -> bool:
         return self._streaming.is_set()
+
+    @property
+    def connection(self) -> ClientConnection | None:
+        """The QUIC connection of the attempt under way (diagnostics and tests)."""
+        return self._proto
 
     @property
     def mode(self) -> str:
@@ -603,14 +620,10 @@ class StreamSession:
         return self._decoder.waiting_for_keyframe if self._decoder else False
 
     @property
-    def clock(self):  # type: ignore[no-untyped-def]
-        """The host clock offset (lumen_core.clock.ClockOffset)."""
+    def clock(self) -> ClockOffset:
+        """The host clock offset."""
         assert self.core is not None
         return self.core.clock
-
-    def set_rumble_handler(self, handler: Callable[[int, int, int], None] | None) -> None:
-        """Where the host's rumble goes (pad, low, high); called on the event loop thread."""
-        self._on_rumble = handler
 
     def call_soon(self, fn: Callable[..., None], *args: Any) -> None:
         """Any thread: run ``fn`` on the session's event loop (dropped once it is over)."""
@@ -639,6 +652,7 @@ class StreamSession:
             "frames_reordered": rx.order_stats.reordered if rx else 0,  # whole out of order, put back in it
             "frames_late": rx.order_stats.late if rx else 0,  # whole only after their turn was given up
             "frames_dropped": dec.dropped if dec else 0,  # complete, but no keyframe to decode them from
+            "decode_errors": dec.errors if dec else 0,  # FFmpeg refused an access unit (a keyframe was asked for)
             "frames_skipped": self._frames.skipped if self._frames else 0,  # the decoder was behind
             "keyframe_requests": core.keyframe_requests if core else 0,
             "outages": core.outages if core else [],
@@ -647,6 +661,7 @@ class StreamSession:
             "rate_changes": self.rate_changes[-100:],
             "keyframes_wanted": self.keyframes_wanted,
             "quic_datagrams_received": self._proto.quic_datagrams_received if self._proto else 0,
+            "quic_datagrams_dropped": self._proto.quic_datagrams_dropped if self._proto else 0,  # aioquic's queue full
             "video": {
                 "datagrams": rx.stats.datagrams if rx else self._video_unread,
                 "bytes": rx.stats.datagram_bytes if rx else 0,
@@ -656,6 +671,7 @@ class StreamSession:
                 "late_shards": rx.stats.late_shards if rx else 0,  # rebuilt by FEC, then arrived after all
                 "unauthentic": rx.stats.unauthentic if rx else 0,
                 "replayed": rx.stats.replayed if rx else 0,
+                "receive_errors": rx.receive_errors if rx else 0,  # recvmsg failed (an ICMP error, say)
                 "binds_sent": rx.binds_sent if rx else 0,
                 "fec": rx.fec_engine if rx else None,
             },
@@ -684,3 +700,7 @@ class StreamSession:
             out["datagrams_unknown"] = core.datagrams_unknown
             out["datagrams_malformed"] = core.datagrams_malformed
         return out
+
+
+def _send_input(event: InputEvent, core: ClientSession, now: float) -> None:
+    core.send_input(event, now)

@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Protocol
 
 from lumen_core.errors import PinError
 from lumen_core.files import write_private
 from lumen_core.identity import config_dir
 from lumen_core.trust import parse_pin
+
+
+class PinStore(Protocol):
+    """Where pins are kept: this file, or the keyring over it (app/keyring_store.py)."""
+
+    @property
+    def path(self) -> Path | str:
+        """Where, for a message to the person."""
+        ...
+
+    def get(self, host: str) -> str | None: ...
+
+    def put(self, host: str, fingerprint: str) -> None: ...
+
+    def forget(self, host: str) -> None: ...
 
 
 class TrustStore:
@@ -42,4 +58,4 @@ class TrustStore:
     def forget(self, host: str) -> None:
         pins = self._load()
         if pins.pop(host, None) is not None:
-            self.path.write_text(json.dumps(pins, indent=2, sort_keys=True))
+            write_private(self.path, json.dumps(pins, indent=2, sort_keys=True).encode())

@@ -26,6 +26,7 @@ Audio pts is the host's wall clock (UNIX-epoch ns), the clock of the video pts. 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -193,7 +194,7 @@ def _parse_timing(data: bytes) -> FrameTiming:
     return FrameTiming(frame_index=index, host_us=host_us)
 
 
-_PARSERS: Final = {
+_PARSERS: Final[dict[int, Callable[[bytes], Datagram]]] = {
     INPUT: _parse_input, AUDIO: _parse_audio, RUMBLE: _parse_rumble, PAD_BUTTON: _parse_button,
     PAD_AXIS: _parse_axis, PAD_SNAPSHOT: _parse_snapshot, FRAME_TIMING: _parse_timing,
 }

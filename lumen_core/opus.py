@@ -8,6 +8,8 @@ without libopus gets one sentence instead of a traceback mid-session.
 
 from __future__ import annotations
 
+from .audio import CHANNELS, RATE
+
 INSTALL_HINT = "install libopus (Debian and Ubuntu: apt install libopus0; Fedora: dnf install opus)"
 
 
@@ -16,7 +18,7 @@ def missing() -> str | None:
     try:
         import opuslib_next
 
-        opuslib_next.Decoder(48000, 2)
+        opuslib_next.Decoder(RATE, CHANNELS)
     except Exception as exc:  # whatever a missing or broken libopus raises
         return f"Opus audio needs libopus, which could not be loaded ({exc}): {INSTALL_HINT}"
     return None

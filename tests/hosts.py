@@ -18,8 +18,9 @@ from typing import Any
 
 from desktop import die_with_parent
 
-from lumen_client.session import SessionResult, StreamOptions, StreamSession
+from lumen_client.session import SessionResult, StreamOptions
 from lumen_client.trust_store import TrustStore
+from lumen_client.wiring import wire
 from lumen_core.identity import load_or_create_identity
 
 
@@ -102,8 +103,9 @@ class ClientRun:
     """A client session on its own thread and event loop, so a test can act during it."""
 
     def __init__(self, options: StreamOptions, store: TrustStore,
-                 first_use: Callable[[str], bool] = lambda fp: True, **hooks: Any) -> None:
-        self.session = StreamSession(options, store, first_use, **hooks)
+                 first_use: Callable[[str], bool] = lambda fp: True, **sinks: Any) -> None:
+        """``sinks``: pipeline.wire's video, audio, pads, rumble."""
+        self.session = wire(options, store, first_use, **sinks)
         self.result: SessionResult | None = None
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="test-client")

@@ -7,7 +7,8 @@ import random
 import opuslib_next as opus
 import pytest
 
-from lumen_client.audio import FRAME_S, FRAME_SAMPLES, AudioReceiver
+from lumen_client.audio import AudioReceiver
+from lumen_core.audio import FRAME_S, FRAME_SAMPLES
 from lumen_core.datagrams import AudioPacket
 
 

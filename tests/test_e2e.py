@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hosts import ClientRun, free_udp_port, run_client, start_host
 
+from lumen_client.pipeline import Each
 from lumen_client.session import SessionError, StreamOptions, TrustError
 from lumen_client.trust_store import TrustStore
 from lumen_core.gamepad import LUMEN_BTN_A, LUMEN_BTN_UP, PadState
@@ -28,12 +29,17 @@ def options(host, duration: float = 3.0, **kw) -> StreamOptions:  # type: ignore
     return StreamOptions(host="127.0.0.1", port=host.port, duration_s=duration, width=640, height=360, **kw)
 
 
-def wait_streaming(run: ClientRun, timeout_s: float = 15.0) -> None:
+def wait_for(condition, run: ClientRun, what: str, timeout_s: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` (a client's state) until it holds; the run's own error if it died."""
     deadline = time.monotonic() + timeout_s
-    while run.session.result.config is None:
+    while not condition():
         assert run.error is None, run.error
-        assert time.monotonic() < deadline, "no Config from the host"
+        assert time.monotonic() < deadline, what
         time.sleep(0.02)
+
+
+def wait_streaming(run: ClientRun, timeout_s: float = 15.0) -> None:
+    wait_for(lambda: run.session.streaming, run, "no Welcome from the host", timeout_s)
 
 
 def test_two_sessions_back_to_back(tmp_path: Path) -> None:
@@ -44,10 +50,9 @@ def test_two_sessions_back_to_back(tmp_path: Path) -> None:
     for _ in range(2):
         run = ClientRun(options(host, 3.0, pin=host.fingerprint), store).start()
         wait_streaming(run)
-        time.sleep(0.5)
-        run.session.call_soon(run.session.pad_arrived, 0, "test pad")
-        run.session.call_soon(run.session.set_pad_state, 0, PadState(buttons=LUMEN_BTN_A))
-        run.session.call_soon(run.session.set_pad_state, 0, pressed)
+        run.session.pad_arrived(0, "test pad")
+        run.session.set_pad_state(0, PadState(buttons=LUMEN_BTN_A))
+        run.session.set_pad_state(0, pressed)
         results.append(run.join())
     sessions = host.wait_for_sessions(2)
     assert host.proc.wait(timeout=15) == 0, "host must stop by itself after --max-sessions 2"
@@ -143,22 +148,25 @@ def test_silent_client_does_not_block_the_next(tmp_path: Path) -> None:
 
     host = start_host(tmp_path)
     closed_after: list[float] = []
+    connected = threading.Event()
 
     async def silent() -> None:
         async with connect("127.0.0.1", host.port, configuration=client_configuration()) as proto:
             started = time.monotonic()
+            connected.set()
             closed = asyncio.ensure_future(proto.wait_closed())
             while not closed.done():  # keeps QUIC alive, never says Hello: the deadline must end it
-                proto._quic.send_ping(0)
-                proto.transmit()
+                ping = asyncio.ensure_future(proto.ping())
+                ping.add_done_callback(lambda f: f.cancelled() or f.exception())  # closed: ConnectionError
                 await asyncio.wait({closed}, timeout=1.0)
+                ping.cancel()
             closed_after.append(time.monotonic() - started)
 
     silent_thread = threading.Thread(target=lambda: asyncio.run(silent()))
     silent_thread.start()
     raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     raw.sendto(os.urandom(1200), ("127.0.0.1", host.port))  # a UDP flow that is not even QUIC
-    time.sleep(0.5)
+    assert connected.wait(10), "the silent client did not connect"
     try:
         started = time.monotonic()
         result = run_client(options(host, 1.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json"))
@@ -179,7 +187,7 @@ def test_garbage_does_not_crash_or_stall_the_host(tmp_path: Path) -> None:
     for _ in range(200):
         junk.sendto(os.urandom(300), ("127.0.0.1", host.port))
         junk.sendto(os.urandom(300), ("127.0.0.1", host.video_port))
-    proto = run.session._proto
+    proto = run.session.connection
     assert proto is not None
     # Unknown planes, a short rumble and a pad button without a button, and a plane meant for the client.
     for payload in (b"\x42 unknown plane", b"\xd0", b"\xca\x01", b"\xcb" + bytes(20), b"\xca" + bytes(6)):
@@ -201,8 +209,7 @@ def test_killing_the_client_leaves_the_host_serving(tmp_path: Path) -> None:
          "--duration", "60", "--pin", host.fingerprint, "--no-gamepads"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    host.wait_for_log("video to")
-    time.sleep(0.5)
+    host.wait_for_log("video to")  # streaming: the client is killed mid-stream
     client.kill()
     client.wait()
     killed = time.monotonic()
@@ -248,8 +255,7 @@ def test_cli_pin_mismatch_exits_3(tmp_path: Path) -> None:
 def test_ctrl_c_mid_stream_tears_everything_down(tmp_path: Path) -> None:
     host = start_host(tmp_path)
     run = ClientRun(options(host, 20.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json")).start()
-    wait_streaming(run)
-    time.sleep(1.0)
+    wait_for(lambda: run.session.counters()["frames_decoded"] >= 45, run, "no pictures decoded")
     started = time.monotonic()
     assert host.stop() == 0  # SIGINT, as Ctrl+C sends
     assert time.monotonic() - started < 5
@@ -288,7 +294,7 @@ def test_desktop_audio_source_reaches_the_client(tmp_path: Path, pulse_sink) -> 
     heard = bytearray()
     try:
         run = ClientRun(options(host, 3.0, pin=host.fingerprint), TrustStore(tmp_path / "p.json"),
-                        on_audio=heard.extend).start()
+                        audio=Each(heard.extend)).start()
         result = run.join()
     finally:
         player.kill()

@@ -11,7 +11,7 @@ import av
 import pytest
 from lumen_host.video import ENCODERS, EncoderSettings, PatternVideo, open_encoder
 
-from lumen_client.video_decoder import open_decoder
+from lumen_client.decode import Decoder, open_decoder
 from lumen_core.pattern import read_band
 
 SIZE = (1280, 720)
@@ -30,14 +30,14 @@ def _hardware_encoder() -> tuple[av.CodecContext, str]:
         pytest.skip(f"no hardware H.264 encoder opens here ({exc})")
 
 
-def _hardware_decoder() -> tuple[av.CodecContext, str]:
-    ctx, device = open_decoder("h264", "hardware")
-    if device is None:
+def _hardware_decoder() -> tuple[Decoder, str]:
+    decoder = open_decoder("h264", "hardware")
+    if decoder.device is None:
         pytest.skip(f"no hardware decode device opens here (FFmpeg offers {av.codec.hwaccel.hwdevices_available()})")
-    return ctx, device
+    return decoder, decoder.device
 
 
-def _roundtrip(encoder: av.CodecContext, decoder: av.CodecContext) -> tuple[list[tuple[int, int]], set[str]]:
+def _roundtrip(encoder: av.CodecContext, decoder: Decoder) -> tuple[list[tuple[int, int]], set[str]]:
     source = PatternVideo(*SIZE)
     stamps = _stamps(60)
     seen, formats = [], set()
@@ -45,7 +45,7 @@ def _roundtrip(encoder: av.CodecContext, decoder: av.CodecContext) -> tuple[list
         frame = source.grab(n, capture_ns)
         frame.pts = n
         for packet in encoder.encode(frame):
-            for picture in decoder.decode(av.Packet(bytes(packet))):
+            for picture in decoder.decode(bytes(packet)):
                 formats.add(picture.format.name)
                 seen.append(read_band(picture.to_ndarray(format="gray")))
     assert seen == stamps[: len(seen)]
@@ -54,7 +54,7 @@ def _roundtrip(encoder: av.CodecContext, decoder: av.CodecContext) -> tuple[list
 
 def test_hardware_encoder_makes_a_stream_software_decodes() -> None:
     encoder, name = _hardware_encoder()
-    decoder, _ = open_decoder("h264", "software")
+    decoder = open_decoder("h264", "software")
     seen, _ = _roundtrip(encoder, decoder)
     # Zero latency: at most a frame or two held back by the encoder.
     assert len(seen) >= 58, f"{name} returned {len(seen)} of 60 pictures"
@@ -64,6 +64,6 @@ def test_hardware_decoder_decodes_on_the_device() -> None:
     decoder, device = _hardware_decoder()
     encoder, _ = open_encoder(EncoderSettings("h264", *SIZE, 60, 8000), ["libx264"])
     seen, formats = _roundtrip(encoder, decoder)
-    assert decoder.is_hwaccel, f"{device} accepted the stream but decoded in software"
+    assert decoder.in_use() == f"{device} (hardware)", f"{device} accepted the stream but decoded in software"
     assert len(seen) >= 58
     assert formats <= set(PRESENTABLE), f"pictures arrive as {formats}, the presenter would convert them"

@@ -1,14 +1,20 @@
 """A stream session on its own thread ("lumen-net", an asyncio loop), reporting to Qt
-through signals. The GUI thread never waits on the network."""
+through signals. The GUI thread never waits on the network.
+
+The session is wired (``pipeline.wire``) to the stream window's sinks: its GL window for
+pictures, the sound card, the pads."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from ..audio.portaudio import AudioOutput
+from ..pipeline import Picture, Sink
 from ..session import (
     FingerprintChanged,
     NotPaired,
@@ -18,8 +24,11 @@ from ..session import (
     TrustError,
     UnknownHost,
 )
-from .audio_output import AudioOutput
-from .presenter import VideoWindow
+from ..trust_store import PinStore
+from ..wiring import wire
+
+if TYPE_CHECKING:
+    from ..pads import PadPoller
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +41,17 @@ class Connection(QObject):
     lost = Signal(str)  # the session died while streaming (the host vanished, say): offer to reconnect
     not_paired = Signal(str)  # the host requires pairing: ask for its PIN
 
-    def __init__(self, options: StreamOptions, store, video: VideoWindow, audio_device=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, options: StreamOptions, store: PinStore, video: Sink[Picture],
+                 audio: AudioOutput | None = None, pads: PadPoller | None = None) -> None:
         super().__init__()
         self.options = options
         self.address = f"{options.host}:{options.port}"  # as the person wrote it, for the host list
-        self._video = video
-        self._audio_device = audio_device
-        self.audio: AudioOutput | None = None
-        self.rumble_sink = None  # set by the window: pads.PadPoller.rumble
-        self.session = StreamSession(
-            options, store, trust_first_use=lambda fingerprint: None,
-            on_picture=self._picture, on_audio=self._pcm, on_rumble=self._rumble,
-        )
+        self.audio = audio
+        self.session: StreamSession | None = wire(options, store, lambda fingerprint: None,
+                                                  video=video, audio=audio, pads=pads)
         self._thread = threading.Thread(target=self._run, name="lumen-net", daemon=True)
 
     def start(self) -> None:
-        try:
-            self.audio = AudioOutput(self._audio_device)
-        except Exception as exc:  # no device: stream without sound, say so
-            log.warning("no audio output: %s", exc)
         self._thread.start()
 
     def stop(self) -> None:
@@ -59,29 +60,13 @@ class Connection(QObject):
 
     def join(self, timeout_s: float = 10.0) -> None:
         self._thread.join(timeout_s)
-        if self.audio is not None:
-            self.audio.close()
-            self.audio = None
 
     def release(self) -> None:
-        """After join: drop the references that tie the session, this object and the
-        window into a cycle."""
-        self.session = None  # type: ignore[assignment]
-        self._video = None  # type: ignore[assignment]
-        self.rumble_sink = None
-
-    def _picture(self, picture, frame) -> None:  # type: ignore[no-untyped-def]
-        self._video.present(picture, frame.pts_ns - self.session.clock.offset_ns)
-
-    def _pcm(self, pcm: bytes) -> None:
-        if self.audio is not None:
-            self.audio.push(pcm)
-
-    def _rumble(self, pad: int, low: int, high: int) -> None:
-        if self.rumble_sink is not None:
-            self.rumble_sink(pad, low, high)
+        """After join: drop the session, which holds the window's sinks."""
+        self.session = None
 
     def _run(self) -> None:
+        assert self.session is not None
         try:
             result = asyncio.run(self.session.run())
         except UnknownHost as exc:

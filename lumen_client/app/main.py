@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -23,12 +24,14 @@ def run(address: str | None = None, pin: str | None = None, fullscreen: bool | N
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from .. import resources
+    # Installed from the checkout's resources/ (pyproject's package-dir): found at run time only.
+    resources = importlib.import_module("lumen_client.resources")
     from .keyring_store import KeyringTrustStore
     from .main_window import MainWindow
     from .settings import Settings
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("lumen")
     app.setDesktopFileName(resources.APP_ID)
     app.setWindowIcon(QIcon(str(resources.path(f"{resources.APP_ID}.svg"))))

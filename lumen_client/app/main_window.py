@@ -25,6 +25,7 @@ from lumen_core.net.wake import parse_mac, wake
 from lumen_core.trust import format_fingerprint
 
 from ..address import parse_address
+from ..audio.portaudio import AudioOutput
 from ..session import StreamOptions
 from .connection import Connection
 from .dialogs import HostDialog, SettingsDialog, TrustDialog, fingerprint_changed_box
@@ -338,7 +339,10 @@ class MainWindow(QMainWindow):
 
     def _start(self, options: StreamOptions, address: str) -> None:
         assert self.stream is not None
-        conn = Connection(options, self.store, self.stream.video, self.settings.audio_device or None)
+        if self.settings.gamepads:
+            self.stream.start_pads()
+        conn = Connection(options, self.store, self.stream.video.sink, AudioOutput(self.settings.audio_device or None),
+                          self.stream.pads)
         conn.address = address
         # The signals come from the network thread: queued, the slots run on this one.
         queued = Qt.ConnectionType.QueuedConnection
@@ -350,8 +354,6 @@ class MainWindow(QMainWindow):
         conn.not_paired.connect(self._not_paired, queued)
         self.connection = conn
         self.stream.attach(conn)
-        if self.settings.gamepads:
-            self.stream.start_pads()
         conn.start()
 
     def _ask_trust(self, host: str, fingerprint: str) -> None:
@@ -444,7 +446,7 @@ class MainWindow(QMainWindow):
             conn.stop()
         self.stream = None
 
-    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def closeEvent(self, event) -> None:
         self.lan.close()
         self.reachability.close()
         self._finish_pairing()

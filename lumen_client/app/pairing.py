@@ -26,7 +26,7 @@ class PairingRun(QObject):
     paired = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, host: str, port: int, pin: str, identity: Ed25519PrivateKey, store) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, host: str, port: int, pin: str, identity: Ed25519PrivateKey, store) -> None:
         super().__init__()
         self.options = StreamOptions(host=host, port=port, identity=identity, pair_pin=pin)
         self._store = store

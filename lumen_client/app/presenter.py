@@ -1,15 +1,14 @@
 """The video surface: decoded planes uploaded as textures, converted in a shader.
 
-The decode thread calls ``present``; the newest picture waits in a one-slot buffer (a
-newer one replaces it and counts as skipped) and the widget repaints when the slot
-goes from empty to full. ``paintGL`` uploads the planes (I420 as three one-channel
-textures, NV12 as one plus a two-channel one), converts with the picture's own colour
-matrix and range, and letterboxes the picture into the widget.
+The window's ``sink`` is the session's video sink: the decode thread pushes each picture into
+a ``LatestSlot`` (a newer one replaces one not yet shown, counted as skipped), and the
+window is asked to repaint only when the slot goes from empty to full. ``paintGL``
+uploads the planes (I420 as three one-channel textures, NV12 as one plus a two-channel
+one), converts with the picture's own colour matrix and range, and letterboxes the picture into the widget.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,10 @@ from OpenGL.GL import shaders
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtOpenGL import QOpenGLWindow
+
+from lumen_core.net.handoff import LatestSlot
+
+from ..pipeline import Each, Picture, Sink
 
 VERTEX_SHADER = """
 #version 120
@@ -103,8 +106,9 @@ class VideoWindow(QOpenGLWindow):
 
     def __init__(self) -> None:
         super().__init__()
-        self._lock = threading.Lock()
-        self._pending: tuple[object, int] | None = None  # (av.VideoFrame, capture ns on our clock)
+        self._slot: LatestSlot[Picture] = LatestSlot(on_filled=self._wake)
+        self._presented = 0
+        self._detached = False
         self._program = None
         self._uniforms: dict[str, int] = {}
         self._attributes: dict[str, int] = {}
@@ -112,26 +116,34 @@ class VideoWindow(QOpenGLWindow):
         self._tex_shape: tuple[object, ...] | None = None
         self._conversion: tuple[int, int, int, bool] | None = None  # what the uniforms hold now
         self._picture_size: tuple[int, int] | None = None
-        self.stats = PresentStats()
         self.on_presented: Callable[[int], None] | None = None  # capture -> presented, ns
         self.overlay_lines: list[str] = []
         self.frame_arrived.connect(self.update, Qt.ConnectionType.QueuedConnection)
 
-    # -- any thread ------------------------------------------------------------------
+    # -- the video sink (the decode thread) -----------------------------------------------
 
-    def present(self, picture: object, capture_ns: int) -> None:
-        """Hand over the newest decoded picture (decode thread)."""
-        with self._lock:
-            was_empty = self._pending is None
-            self.stats.received += 1
-            if not was_empty:
-                self.stats.skipped += 1
-            self._pending = (picture, capture_ns)
-        if was_empty:
-            try:
-                self.frame_arrived.emit()
-            except RuntimeError:
-                pass  # the window was closed while the decoder finished its last frame
+    @property
+    def sink(self) -> Sink[Picture]:
+        """Where the session's pictures go: the slot, newest wins."""
+        return Each(self._slot.put)
+
+    def detach(self) -> None:
+        """The window is going (GUI thread): pictures still on their way are dropped."""
+        self._detached = True
+
+    def _wake(self) -> None:
+        if self._detached:
+            return
+        try:
+            self.frame_arrived.emit()
+        except (RuntimeError, TypeError):
+            # Deleted between the check and the emit (the decoder's last frame): PySide
+            # raises RuntimeError, or TypeError once the signal's C++ side is gone.
+            pass
+
+    @property
+    def stats(self) -> PresentStats:
+        return PresentStats(received=self._slot.received, presented=self._presented, skipped=self._slot.skipped)
 
     # -- GL thread (the GUI thread) ----------------------------------------------------
 
@@ -159,25 +171,24 @@ class VideoWindow(QOpenGLWindow):
                 GL.glTexParameteri(GL.GL_TEXTURE_2D, param, value)
 
     def paintGL(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, None
+        pending = self._slot.poll()
         GL.glClearColor(0.0, 0.0, 0.0, 1.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
         if pending is not None:
-            self._upload(pending[0])
+            self._upload(pending.frame)
         if self._picture_size is not None:
             self._draw()
         if pending is not None:
-            self.stats.presented += 1
+            self._presented += 1
             if self.on_presented is not None:
-                self.on_presented(time.monotonic_ns() - pending[1])
+                self.on_presented(time.monotonic_ns() - pending.capture_ns)
         if self.overlay_lines:
             # QPainter only when there is text: its GL state juggling is not free.
             painter = QPainter(self)
             self._draw_overlay(painter)
             painter.end()
 
-    def _upload(self, picture) -> None:  # type: ignore[no-untyped-def]
+    def _upload(self, picture) -> None:
         fmt = picture.format.name
         if fmt not in ("yuv420p", "yuvj420p", "nv12"):
             picture = picture.reformat(format="yuv420p")

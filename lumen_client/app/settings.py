@@ -39,7 +39,7 @@ class Settings:
         store = store or QSettings("lumen", "lumen-client")
         s = cls(store=store)
         for key in ("width", "height", "fps", "bitrate_kbps"):
-            setattr(s, key, int(store.value(key, getattr(s, key))))  # type: ignore[call-overload]
+            setattr(s, key, int(str(store.value(key, getattr(s, key)))))  # QSettings gives str or int back
         for key in ("codec", "decoder", "audio_device"):
             setattr(s, key, str(store.value(key, getattr(s, key))))
         for key in ("gamepads", "fullscreen", "vsync"):

@@ -14,6 +14,8 @@ from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
+from ..pads import PadPoller
+from ..session import StreamSession
 from .connection import Connection
 from .keymap import vk_for
 from .presenter import VideoWindow
@@ -52,7 +54,7 @@ class StreamWindow(QWidget):
         self._stack.addWidget(waiting)
         self._stack.addWidget(self.video_widget)
         self.connection: Connection | None = None
-        self._pads = None  # pads.PadPoller, when gamepads are forwarded
+        self.pads: PadPoller | None = None  # when gamepads are forwarded
         self.captured = False
         self.overlay_on = False
         self._latencies: deque[tuple[float, int]] = deque(maxlen=600)
@@ -72,34 +74,24 @@ class StreamWindow(QWidget):
     def attach(self, connection: Connection) -> None:
         self.connection = connection
         self.cancel_button.clicked.connect(connection.stop)
-        if self._pads is not None:
-            connection.rumble_sink = self._pads.rumble
 
     def start_pads(self) -> None:
-        """Forward SDL game controllers to the session attached at the time of the event."""
-        from ..pads import PadPoller
+        """Poll SDL game controllers for the sessions of this window (each connection's
+        session is wired to ``pads``)."""
+        if self.pads is None:
+            self.pads = PadPoller()
+            self.pads.start()
 
-        def call(method: str, *args: object) -> None:
-            conn = self.connection
-            if conn is not None and conn.session is not None:
-                conn.session.call_soon(getattr(conn.session, method), *args)
-
-        self._pads = PadPoller(
-            on_arrival=lambda pad, name: call("pad_arrived", pad, name),
-            on_removal=lambda pad: call("pad_removed", pad),
-            on_state=lambda pad, state: call("set_pad_state", pad, state),
-        )
-        self._pads.start()
-        if self.connection is not None:
-            self.connection.rumble_sink = self._pads.rumble
+    @property
+    def session(self) -> StreamSession | None:
+        return self.connection.session if self.connection is not None else None
 
     # -- progress and the overlay ---------------------------------------------------
 
     def _tick(self) -> None:
-        conn = self.connection
-        if conn is None or conn.session is None:
+        session = self.session
+        if session is None:
             return
-        session = conn.session
         if self.video.stats.received == 0:
             if session.result.config is None:
                 self.status.setText("Connecting and checking the host's identity…")
@@ -124,7 +116,7 @@ class StreamWindow(QWidget):
             self.video.update()
 
     def overlay_lines(self) -> list[str]:
-        assert self.connection is not None
+        assert self.connection is not None and self.connection.session is not None
         session = self.connection.session
         now = time.monotonic()
         counters = session.counters()
@@ -161,7 +153,8 @@ class StreamWindow(QWidget):
             f"frames lost {counters['frames_lost']}  recovered by FEC {counters['frames_recovered']}  "
             f"skipped {self.video.stats.skipped}",
             f"capture -> present p50 (1 s) {p50}",
-            f"audio buffer {audio.depth_ms if audio else 0} ms" + ("" if audio else " (no output)"),
+            (f"audio buffer {audio.depth_ms} ms  underruns {audio.underruns}  dropped {audio.overflows}"
+             if audio is not None and audio.error is None else "audio: no output"),
         ]
         if mode == "base" and session.waiting_for_keyframe and counters["frames_decoded"]:
             lines.append("frame lost: the picture waits for the host's next keyframe")
@@ -169,7 +162,7 @@ class StreamWindow(QWidget):
 
     def toggle_overlay(self) -> None:
         self.overlay_on = not self.overlay_on
-        live = self.connection is not None and self.connection.session is not None
+        live = self.session is not None
         self.video.overlay_lines = self.overlay_lines() if self.overlay_on and live else []
         self.video.update()
 
@@ -183,11 +176,9 @@ class StreamWindow(QWidget):
         else:
             self.releaseKeyboard()
 
-    def _send(self, method: str, *args: object) -> None:
-        conn = self.connection
-        if conn is not None and conn.session is not None and self.captured:
-            session = conn.session
-            session.call_soon(getattr(session, method), *args)
+    def _captured_session(self) -> StreamSession | None:
+        """The session input goes to: only while keyboard and mouse are captured."""
+        return self.session if self.captured else None
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if (event.modifiers() & SHORTCUT_MODS) == SHORTCUT_MODS:
@@ -205,15 +196,15 @@ class StreamWindow(QWidget):
                 self.toggle_overlay()
                 return
         vk = vk_for(event)
-        if vk is not None and not event.isAutoRepeat():
-            self._send("send_key", vk, True)
+        if vk is not None and not event.isAutoRepeat() and (session := self._captured_session()):
+            session.send_key(vk, True)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         vk = vk_for(event)
-        if vk is not None and not event.isAutoRepeat():
-            self._send("send_key", vk, False)
+        if vk is not None and not event.isAutoRepeat() and (session := self._captured_session()):
+            session.send_key(vk, False)
 
-    def eventFilter(self, watched, event) -> bool:  # type: ignore[no-untyped-def]
+    def eventFilter(self, watched, event) -> bool:
         kind = event.type()
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
             assert isinstance(event, QMouseEvent)
@@ -222,20 +213,23 @@ class StreamWindow(QWidget):
                 if not self.captured and kind == QEvent.Type.MouseButtonPress:
                     self.set_captured(True)  # a click recaptures, as in Moonlight
                     return True
-                self._send("send_mouse_button", button, kind == QEvent.Type.MouseButtonPress)
+                if session := self._captured_session():
+                    session.send_mouse_button(button, kind == QEvent.Type.MouseButtonPress)
                 return True
         elif kind == QEvent.Type.MouseMove and self.captured:
             assert isinstance(event, QMouseEvent)
             centre = QPoint(self.video.width() // 2, self.video.height() // 2)
             delta = event.position().toPoint() - centre
             if delta != QPoint(0, 0):
-                self._send("send_mouse_motion", delta.x(), delta.y())
+                if session := self._captured_session():
+                    session.send_mouse_motion(delta.x(), delta.y())
                 QCursor.setPos(self.video.mapToGlobal(centre))  # keep the pointer from leaving
             return True
         elif kind == QEvent.Type.Wheel:
             assert isinstance(event, QWheelEvent)
             angle = event.angleDelta()
-            self._send("send_scroll", angle.y(), angle.x())
+            if session := self._captured_session():
+                session.send_scroll(angle.y(), angle.x())
             return True
         elif kind == QEvent.Type.KeyPress and watched is self.video:
             self.keyPressEvent(event)
@@ -245,21 +239,22 @@ class StreamWindow(QWidget):
             return True
         return super().eventFilter(watched, event)
 
-    def focusOutEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def focusOutEvent(self, event) -> None:
         # Keys held while focus leaves would stay down on the host: release capture.
         if self.captured:
             self.set_captured(False)
         super().focusOutEvent(event)
 
-    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def closeEvent(self, event) -> None:
         self.releaseKeyboard()
         self._timer.stop()
         self.video.on_presented = None
+        self.video.detach()
         if self.connection is not None:
             self.connection.stop()
-        if self._pads is not None:
-            self._pads.stop()
-            self._pads.join()
-            self._pads = None
+        if self.pads is not None:
+            self.pads.stop()
+            self.pads.join()
+            self.pads = None
         self.closed.emit()
         super().closeEvent(event)

@@ -17,7 +17,7 @@ CONNECTION_CLOSE that follows a Goodbye.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from typing import ClassVar, Final
 
 from ..errors import ProtocolError
@@ -258,7 +258,7 @@ MESSAGE_TYPES: Final[dict[int, type[Message]]] = {
 }
 
 for _cls in MESSAGE_TYPES.values():
-    assert [f.name for f in _cls.FIELDS] == [f.name for f in fields(_cls)], _cls  # type: ignore[arg-type]
+    assert is_dataclass(_cls) and [f.name for f in _cls.FIELDS] == [f.name for f in fields(_cls)], _cls
 
 
 def decode_message(payload: bytes) -> Message | UnknownMessage:

@@ -34,7 +34,8 @@ def load_leopard() -> ModuleType | None:
         import reed_solomon_leopard
     except ImportError:
         return None
-    return reed_solomon_leopard
+    module: ModuleType = reed_solomon_leopard
+    return module
 
 
 class LeopardEngine:
@@ -75,7 +76,8 @@ class LeopardEngine:
         if len(originals) + len(recovery) < k:
             raise FecError(f"{len(originals) + len(recovery)} shards cannot rebuild a block of {k}")
         try:
-            return self._rs.decode(k, m, originals, recovery)
+            rebuilt: dict[int, bytes] = self._rs.decode(k, m, originals, recovery)
+            return rebuilt
         except ValueError as exc:
             raise FecError(f"GF(2^16) cannot decode k={k} m={m}: {exc}") from None
 

@@ -67,7 +67,8 @@ def parity_rows(k: int, m: int) -> np.ndarray:
     check_shape(k, m)
     j = np.arange(m)[:, None]
     i = np.arange(k)[None, :]
-    return INV[(m + i) ^ j]
+    rows: np.ndarray = INV[(m + i) ^ j]
+    return rows
 
 
 def generator_matrix(k: int, m: int) -> np.ndarray:

@@ -40,7 +40,7 @@ def load_isal() -> ctypes.CDLL | None:
     return None
 
 
-def _u8(arr: np.ndarray) -> ctypes._Pointer:  # type: ignore[type-arg]
+def _u8(arr: np.ndarray) -> ctypes._Pointer[ctypes.c_ubyte]:
     return arr.ctypes.data_as(_u8p)
 
 
@@ -52,7 +52,8 @@ def _row_pointers(arr: np.ndarray) -> ctypes.Array[ctypes.c_void_p]:
     """
     rows, stride = arr.shape[0], arr.strides[0]
     addresses = arr.__array_interface__["data"][0] + stride * np.arange(rows, dtype=np.uintp)
-    return (ctypes.c_void_p * rows).from_buffer(addresses)  # keeps `addresses` alive
+    table: ctypes.Array[ctypes.c_void_p] = (ctypes.c_void_p * rows).from_buffer(addresses)  # keeps `addresses` alive
+    return table
 
 
 class IsalEngine(Gf8Engine):
@@ -62,7 +63,7 @@ class IsalEngine(Gf8Engine):
         super().__init__()
         self._lib = lib
         # Per (k, m): the encode tables and a ready ctypes pointer to them.
-        self._encode_tables: dict[tuple[int, int], tuple[np.ndarray, ctypes._Pointer]] = {}  # type: ignore[type-arg]
+        self._encode_tables: dict[tuple[int, int], tuple[np.ndarray, ctypes._Pointer[ctypes.c_ubyte]]] = {}
 
     def _invert(self, mat: np.ndarray) -> np.ndarray:
         n = mat.shape[0]
@@ -79,7 +80,7 @@ class IsalEngine(Gf8Engine):
         self._lib.ec_init_tables(k, rows, _u8(coefs), _u8(tables))
         return tables
 
-    def _run(self, tables: ctypes._Pointer, sources: np.ndarray, out: np.ndarray) -> None:  # type: ignore[type-arg]
+    def _run(self, tables: ctypes._Pointer[ctypes.c_ubyte], sources: np.ndarray, out: np.ndarray) -> None:
         """``out`` = the coding rows behind ``tables`` times ``sources``: ISA-L's encode
         is a matrix product. Both arrays C-contiguous by rows."""
         k, length = sources.shape
@@ -104,7 +105,7 @@ class IsalEngine(Gf8Engine):
         tables = self._tables(decode)
         self._lib.ec_encode_data(rows.shape[1], decode.shape[1], missing.size, _u8(tables), sources, targets)
 
-    def _encoder(self, k: int, m: int) -> ctypes._Pointer:  # type: ignore[type-arg]
+    def _encoder(self, k: int, m: int) -> ctypes._Pointer[ctypes.c_ubyte]:
         """The encode tables of a shape, built once and reused for every block of it."""
         cached = self._encode_tables.get((k, m))
         if cached is None:

@@ -24,7 +24,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from zeroconf import ServiceInfo, ServiceStateChange, Zeroconf
 
 SERVICE_TYPE: Final = "_lumen._udp.local."
 PROTOCOL: Final = "lumen/1"
@@ -52,7 +55,7 @@ def _interfaces(bind: str) -> list[str] | None:
     return [bind]
 
 
-def _zeroconf(bind: str = "0.0.0.0"):  # type: ignore[no-untyped-def]
+def _zeroconf(bind: str = "0.0.0.0") -> Zeroconf:
     from zeroconf import InterfaceChoice, IPVersion, Zeroconf
 
     interfaces = _interfaces(bind)
@@ -101,10 +104,10 @@ def _local_addresses() -> list[str]:
     return out or ["127.0.0.1"]
 
 
-def _found(info, name: str) -> FoundHost | None:  # type: ignore[no-untyped-def]
+def _found(info: ServiceInfo, name: str) -> FoundHost | None:
     props = {k.decode("utf-8", "replace"): (v or b"").decode("utf-8", "replace") for k, v in info.properties.items()}
     addresses = info.parsed_addresses()
-    if not addresses or props.get("proto") != PROTOCOL:
+    if not addresses or info.port is None or props.get("proto") != PROTOCOL:
         return None
     fingerprint = props.get("fp", "").lower()
     if len(fingerprint) != 64 or any(c not in "0123456789abcdef" for c in fingerprint):
@@ -128,30 +131,33 @@ class Browser:
         self._lock = threading.Lock()
         self.hosts: dict[str, FoundHost] = {}
         self._zc = _zeroconf(bind)
-        self._browser = ServiceBrowser(self._zc, SERVICE_TYPE, self)
+        self._browser = ServiceBrowser(self._zc, SERVICE_TYPE, handlers=[self._service_changed])
 
-    # zeroconf's listener interface
-    def add_service(self, zc, type_: str, name: str) -> None:  # type: ignore[no-untyped-def]
-        info = zc.get_service_info(type_, name, timeout=2000)
+    def _service_changed(self, zeroconf: Zeroconf, service_type: str, name: str,
+                         state_change: ServiceStateChange) -> None:
+        """zeroconf's handler (its keyword arguments): a service came, changed or went."""
+        from zeroconf import ServiceStateChange
+
+        if state_change is ServiceStateChange.Removed:
+            with self._lock:
+                gone = self.hosts.pop(name, None)
+            if gone is not None:
+                self._changed()
+            return
+        info = zeroconf.get_service_info(service_type, name, timeout=2000)
         found = _found(info, name) if info is not None else None
         if found is not None:
             with self._lock:
                 self.hosts[name] = found
             self._changed()
 
-    update_service = add_service
-
-    def remove_service(self, zc, type_: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    def snapshot(self) -> dict[str, FoundHost]:
         with self._lock:
-            gone = self.hosts.pop(name, None)
-        if gone is not None:
-            self._changed()
+            return dict(self.hosts)
 
     def _changed(self) -> None:
         if self._on_change is not None:
-            with self._lock:
-                snapshot = dict(self.hosts)
-            self._on_change(snapshot)
+            self._on_change(self.snapshot())
 
     def close(self) -> None:
         self._browser.cancel()
@@ -163,7 +169,6 @@ def browse(seconds: float, bind: str = "0.0.0.0") -> list[FoundHost]:
     browser = Browser(bind=bind)
     try:
         time.sleep(seconds)
-        with browser._lock:
-            return sorted(browser.hosts.values(), key=lambda h: (h.name, h.address))
+        return sorted(browser.snapshot().values(), key=lambda h: (h.name, h.address))
     finally:
         browser.close()

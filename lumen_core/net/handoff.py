@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -33,6 +34,11 @@ class _Handoff(Generic[T]):
     def _pop(self) -> T:
         raise NotImplementedError
 
+    def poll(self) -> T | None:
+        """The next item if one is ready, without waiting (a consumer on an event loop)."""
+        with self._cond:
+            return self._pop() if self._ready() else None
+
     def take(self, timeout_s: float | None = None) -> T | None:
         """The next item, waiting up to ``timeout_s``; None on timeout; Closed if closed."""
         with self._cond:
@@ -51,28 +57,37 @@ class _Handoff(Generic[T]):
 
 
 class LatestSlot(_Handoff[T]):
-    def __init__(self) -> None:
+    """``on_filled`` is called (on the producer's thread, outside the lock) each time the
+    slot goes from empty to full: a consumer that is not a thread (the GL window, woken
+    through Qt) is told then, and only then."""
+
+    def __init__(self, on_filled: Callable[[], None] | None = None) -> None:
         super().__init__()
         self._item: T | None = None
         self._full = False
+        self._on_filled = on_filled
+        self.received = 0
 
     def put(self, item: T) -> bool:
         """Hand ``item`` over; True if it replaced one that was never taken."""
         with self._cond:
             replaced = self._full
+            self.received += 1
             if replaced:
                 self.skipped += 1
             self._item, self._full = item, True
             if not replaced:
                 self._cond.notify()
-            return replaced
+        if not replaced and self._on_filled is not None:
+            self._on_filled()
+        return replaced
 
     def _ready(self) -> bool:
         return self._full
 
     def _pop(self) -> T:
         item, self._item, self._full = self._item, None, False
-        return item  # type: ignore[return-value]
+        return cast(T, item)  # full: the slot holds a T (which may itself be None)
 
 
 # Compressed frames waiting for the decoder: 16, as lumen M3's own connector queues. A

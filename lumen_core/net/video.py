@@ -39,6 +39,7 @@ from ..video.reassembler import FrameReady, Reassembler, ReceiverStats
 from ..video.reorder import FrameOrder, OrderStats
 from .handoff import Closed, FrameQueue
 from .sockets import big_buffers
+from .worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,11 @@ class VideoSender:
         *,
         binds: bool,
         pace_bps: int | None = None,
-        on_frame_skipped: Callable[[], None] | None = None,
+        on_frame_skipped: Callable[[], object] | None = None,
         on_frame_sent: Callable[[int, int], None] | None = None,
-        on_peer_moved: Callable[[], None] | None = None,
-        on_heard: Callable[[], None] | None = None,
-        on_unreachable: Callable[[], None] | None = None,
+        on_peer_moved: Callable[[], object] | None = None,
+        on_heard: Callable[[], object] | None = None,
+        on_unreachable: Callable[[], object] | None = None,
     ) -> None:
         self._sock = sock
         self._sock.settimeout(0.1)
@@ -120,14 +121,11 @@ class VideoSender:
         self._reported_unreachable = 0.0
         self.paused = False  # the client is not there: frames are dropped, not sent
         self.frames_paused = 0
-        self._stop = threading.Event()
         self._gso = hasattr(socket, "CMSG_SPACE")
         self._garbage = 0
         self.send_errors = 0
-        self._threads = [
-            threading.Thread(target=self._listen, name="video-listen", daemon=True),
-            threading.Thread(target=self._send_loop, name="video-send", daemon=True),
-        ]
+        self._listener = Worker("video-listen", self._listen)
+        self._sender = Worker("video-send", self._send_loop, wake=self._slot.close)
 
     @property
     def stats(self) -> SenderStats:
@@ -164,8 +162,8 @@ class VideoSender:
         return self._packetizer.aead_name
 
     def start(self) -> None:
-        for t in self._threads:
-            t.start()
+        self._listener.start()
+        self._sender.start()
 
     def submit(self, frame: EncodedFrame) -> None:
         """Hand over an encoded frame (any thread). It waits behind the frames not sent
@@ -175,24 +173,23 @@ class VideoSender:
             self._on_frame_skipped()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._slot.close()
+        self._listener.stop()
+        self._sender.stop()
 
     def join(self) -> None:
-        for t in self._threads:
-            if t.is_alive():
-                t.join()
+        self._listener.join()
+        self._sender.join()
 
     # -- threads -------------------------------------------------------------
 
     def _listen(self) -> None:
-        while not self._stop.is_set():
+        while not self._listener.stopped:
             try:
                 data, addr = self._sock.recvfrom(MAX_DATAGRAM + 1)
             except TimeoutError:
                 continue
             except OSError:
-                if self._stop.is_set():
+                if self._listener.stopped:
                     return
                 self._read_errors()  # an ICMP error reported on the socket: not fatal for a listener
                 continue
@@ -228,7 +225,7 @@ class VideoSender:
                 self._on_unreachable()
 
     def _send_loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._sender.stopped:
             try:
                 frame = self._slot.take(0.1)
             except Closed:
@@ -302,8 +299,8 @@ class VideoReceiver:
         *,
         binds: bool,
         clock_ns: Callable[[], int] = time.monotonic_ns,
-        on_heard: Callable[[], None] | None = None,
-        on_unreachable: Callable[[], None] | None = None,
+        on_heard: Callable[[], object] | None = None,
+        on_unreachable: Callable[[], object] | None = None,
     ) -> None:
         self._sock = sock
         self._sock.connect(host)  # the kernel now drops datagrams from anyone else
@@ -319,8 +316,7 @@ class VideoReceiver:
         self._binds = BindSealer(config.key, config.salt) if binds and config.encrypt else None
         self._frames = frames
         self._clock_ns = clock_ns
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="video-receive", daemon=True)
+        self._worker = Worker("video-receive", self._run)
         self._on_heard = on_heard
         self._on_unreachable = on_unreachable
         self.first_datagram = threading.Event()
@@ -347,14 +343,13 @@ class VideoReceiver:
         return self._reassembler.engine_name
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._worker.stop()
 
     def join(self) -> None:
-        if self._thread.is_alive():
-            self._thread.join()
+        self._worker.join()
         self._sock.close()
 
     def _receive(self) -> None:
@@ -403,7 +398,7 @@ class VideoReceiver:
         rx = self._reassembler
         next_bind = 0.0
         reported_heard = reported_unreachable = 0.0
-        while not self._stop.is_set():
+        while not self._worker.stopped:
             if self._binds is not None:
                 now = time.monotonic()
                 if now >= next_bind:

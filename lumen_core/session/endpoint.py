@@ -51,7 +51,7 @@ class Endpoint(Generic[E]):
     def __init__(self) -> None:
         self._control = bytearray()
         self._datagrams: deque[bytes] = deque()
-        self._events: deque[E | SessionEnded] = deque()
+        self._events: deque[E | SessionEnded | PeerSilent | PeerReturned] = deque()
         self._deadlines: dict[str, float] = {}
         self._close: tuple[int, str] | None = None
         self.ended = False
@@ -87,7 +87,7 @@ class Endpoint(Generic[E]):
     def close_request(self) -> tuple[int, str] | None:
         return self._close
 
-    def next_event(self) -> E | SessionEnded | None:
+    def next_event(self) -> E | SessionEnded | PeerSilent | PeerReturned | None:
         return self._events.popleft() if self._events else None
 
     def get_timer(self) -> float | None:
@@ -157,7 +157,7 @@ class Endpoint(Generic[E]):
             wait = self._grace_s if self._silent_since is not None else self._liveness_s
             self._deadlines["liveness"] = self._last_heard + wait
 
-    def _event(self, event: E | SessionEnded) -> None:
+    def _event(self, event: E | SessionEnded | PeerSilent | PeerReturned) -> None:
         if len(self._events) >= MAX_QUEUED_EVENTS:
             self.events_dropped += 1
             return

@@ -185,10 +185,11 @@ class RateChanged:
 
 
 ClientEvent = (
-    Streaming | Paired | AudioReceived | RumbleReceived | FrameTimingReceived | RateChanged | SessionEnded
+    Streaming | Paired | AudioReceived | RumbleReceived | FrameTimingReceived | RateChanged | PeerSilent
+    | PeerReturned | SessionEnded
 )
 HostEvent = (
     HelloReceived | PairingRequested | PairingSucceeded | StartReceived | InputReceived | PadChanged | PadArrived
     | PadRemoved | KeyframeRequested
-    | StatsReceived | SessionEnded
+    | StatsReceived | PeerSilent | PeerReturned | SessionEnded
 )

@@ -81,7 +81,7 @@ class RateController:
         if congested:
             self.target_kbps *= 0.85
             self._last_decrease = now
-            reason = f"queue delay {queue_delay_us / 1000:.0f} ms"
+            reason = f"queue delay {(queue_delay_us or 0) / 1000:.0f} ms"
         elif loss > 0.10:
             self.target_kbps *= 1 - 0.5 * loss
             self._last_decrease = now

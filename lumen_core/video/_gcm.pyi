@@ -1,5 +1,7 @@
 # The C module's interface (lumen_core/video/_gcm.c), for type checkers: the docstrings
 # there say what each call does.
+import numpy as np
+
 from .crypto import Buffer
 
 class AesGcm:
@@ -7,8 +9,8 @@ class AesGcm:
     def seal_many(self, buf: bytearray | memoryview, datagram_size: int, header_size: int, shards: Buffer,
                   first_seq: int, /) -> None: ...
     def seal_packets(self, buf: bytearray | memoryview, datagram_size: int, template: Buffer,
-                     first_stream_seq: int, first_shard: int, first_flags: int, last_flags: int, shards: Buffer,
-                     first_seq: int, /) -> None: ...
+                     first_stream_seq: int, first_shard: int, first_flags: int, last_flags: int,
+                     shards: Buffer | np.ndarray, first_seq: int, /) -> None: ...
     def open_into(self, seq: int, datagram: Buffer, header_size: int, out: bytearray | memoryview, /) -> bool: ...
     def open(self, seq: int, datagram: Buffer, header_size: int, /) -> bytes | None: ...
     def open_many(self, segments: Buffer, segment_size: int, expected_headers: Buffer, first_seq: int,

@@ -27,6 +27,7 @@ context each time) is about twice the work of sealing a 1264-byte datagram.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -38,13 +39,17 @@ from .header import HEADER_SIZE, build_packets
 
 try:
     from ._gcm import AesGcm as _NativeAesGcm
-    from ._gcm import run_length as native_run_length
+    from ._gcm import run_length as _native_run_length
+
+    _NATIVE = True
 except ImportError:  # installed without a C compiler: cryptography does the same work
-    _NativeAesGcm = None
-    native_run_length = None
+    _NATIVE = False
 
 # What the AEAD reads from (collections.abc.Buffer is 3.12+).
 Buffer = bytes | bytearray | memoryview
+
+# The C module's check of a run of packets (reassembler.py), or None without it.
+native_run_length: Callable[[Buffer, int, int], int] | None = _native_run_length if _NATIVE else None
 
 KEY_SIZE: Final = 16
 SALT_SIZE: Final = 4
@@ -82,13 +87,13 @@ def nonce_for(salt: bytes, seq: int) -> bytes:
 
 
 def native_available() -> bool:
-    return _NativeAesGcm is not None
+    return _NATIVE
 
 
 def _use_native(native: bool | None) -> bool:
     if native is None:
-        return _NativeAesGcm is not None
-    if native and _NativeAesGcm is None:
+        return _NATIVE
+    if native and not _NATIVE:
         raise RuntimeError("lumen_core.video._gcm is not built (needs a C compiler and OpenSSL headers)")
     return native
 
@@ -160,7 +165,8 @@ class Sealer(_Aead):
 
 
     def seal_packets(self, buf: bytearray, datagram_size: int, template: bytes, first_stream_seq: int,
-                     first_shard: int, first_flags: int, last_flags: int, shards: Buffer, first_seq: int) -> None:
+                     first_shard: int, first_flags: int, last_flags: int, shards: Buffer | np.ndarray,
+                     first_seq: int) -> None:
         """The datagrams of one block's packets (header.build_packets says which) into
         ``buf``, seq prefixes included: with the C module, one call that builds each
         header and seals it with its shard, straight from ``shards``."""
@@ -174,7 +180,7 @@ class Sealer(_Aead):
         rows = np.frombuffer(buf, dtype=np.uint8).reshape(count, datagram_size)
         prefixes = np.arange(first_seq, first_seq + count, dtype=">u8").view(np.uint8)
         rows[:, :SEQ_SIZE] = prefixes.reshape(count, SEQ_SIZE)
-        self.seal_many(buf, datagram_size, packets.reshape(-1), first_seq)
+        self.seal_many(buf, datagram_size, packets.reshape(-1).data, first_seq)
 
 
 class Opener(_Aead):
@@ -212,7 +218,7 @@ class Opener(_Aead):
             raise AuthError("video datagram failed authentication") from None
         return seq, None
 
-    def open_run(self, segments: Buffer, segment_size: int, first_seq: int, out: Buffer) -> bytes:
+    def open_run(self, segments: Buffer, segment_size: int, first_seq: int, out: bytearray | memoryview) -> bytes:
         """Open consecutive datagrams at once: the receiver's path for a GRO read.
 
         ``segments``: datagrams of ``segment_size`` bytes back to back, expected to carry

@@ -37,6 +37,9 @@ import numpy as np
 
 HEADER = struct.Struct("<QIIIIHHHHHHBBBB")
 HEADER_SIZE: Final = HEADER.size  # 40
+# What a receiver acts on: the header without version, fec_scheme and flags, which it
+# never checks (read per datagram, so a plain tuple of exactly these twelve).
+RECEIVED = struct.Struct("<QIIIIHHHHHHB3x")
 MAGIC: Final = 0xC9
 VERSION: Final = 1
 
@@ -102,7 +105,7 @@ def write_headers(rows: np.ndarray, template: bytes, first_stream_seq: int, firs
 
 
 def build_packets(template: bytes, first_stream_seq: int, first_shard: int, first_flags: int, last_flags: int,
-                  shards: np.ndarray | memoryview | bytes, count: int, shard_size: int) -> np.ndarray:
+                  shards: np.ndarray | memoryview | bytes | bytearray, count: int, shard_size: int) -> np.ndarray:
     """``count`` packets (rows of header || shard) of one block: headers as write_headers
     makes them, ``first_flags`` OR'd into the first packet's flags, ``last_flags`` into
     the last's; shard i is bytes ``[i * shard_size, (i + 1) * shard_size)`` of ``shards``,

@@ -59,7 +59,7 @@ from .crypto import (
     ReplayWindow,
     native_run_length,
 )
-from .header import FLAGS_OFFSET, HEADER, HEADER_SIZE, MAGIC, USER_SOF, write_headers
+from .header import FLAGS_OFFSET, HEADER_SIZE, MAGIC, RECEIVED, USER_SOF, write_headers
 
 # M3's reorder window: frames this far behind the newest are given up.
 WINDOW_FRAMES: Final = 16
@@ -248,8 +248,8 @@ class Reassembler:
         if avail < 2 or seq <= self._replay.top:
             return 0  # a lone packet, or seqs the replay window must judge one by one
         packets, p, d = self._run_packets, self._p, self._d
-        (_, index, stream_seq, frame_bytes, _, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = HEADER.unpack_from(
-            self._run_buffer, j * self._packet_size)
+        (_pts_ns, index, stream_seq, frame_bytes, _user_flags, b, blocks, k, m, i, shard_bytes, magic) = (
+            RECEIVED.unpack_from(self._run_buffer, j * self._packet_size))
         if (not self._geometry_ok(frame_bytes, b, blocks, k, m, i, shard_bytes, magic)
                 or self._newest is None or _newer(index, self._newest)):
             return 0
@@ -328,9 +328,8 @@ class Reassembler:
         if len(packet) < HEADER_SIZE:
             st.packets_dropped += 1
             return
-        (pts_ns, index, stream_seq, frame_bytes, user_flags, b, blocks, k, m, i, shard_bytes, magic, _, _, _) = (
-            HEADER.unpack_from(packet)
-        )
+        (pts_ns, index, stream_seq, frame_bytes, user_flags, b, blocks, k, m, i, shard_bytes, magic) = (
+            RECEIVED.unpack_from(packet))
         if len(packet) < HEADER_SIZE + p or not self._geometry_ok(frame_bytes, b, blocks, k, m, i, shard_bytes, magic):
             st.packets_dropped += 1
             return

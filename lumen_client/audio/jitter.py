@@ -25,12 +25,9 @@ from typing import Final
 import numpy as np
 import opuslib_next as opus
 
+from lumen_core.audio import CHANNELS, FRAME_S, FRAME_SAMPLES, PCM_FRAME_BYTES, RATE
 from lumen_core.datagrams import AudioPacket
 
-RATE: Final = 48000
-CHANNELS: Final = 2
-FRAME_SAMPLES: Final = 240
-FRAME_S: Final = FRAME_SAMPLES / RATE
 # A burst of loss longer than this is not concealed packet by packet: after 20 ms of
 # made-up audio, silence is the honest answer.
 MAX_CONCEALED: Final = 4
@@ -51,7 +48,7 @@ class AudioReceiver:
     def __init__(self, sink: PcmSink | None = None) -> None:
         self._decoder = opus.Decoder(RATE, CHANNELS)
         self._sink = sink
-        self._silence = bytes(FRAME_SAMPLES * CHANNELS * 2)
+        self._silence = bytes(PCM_FRAME_BYTES)
         self._pending: dict[int, bytes] = {}
         self._first_seq: int | None = None
         self._anchor = 0.0  # when packet _first_seq would have come over the fastest path

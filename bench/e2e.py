@@ -1,4 +1,4 @@
-"""``lumen-client bench e2e``: a real host and client, as separate processes on loopback.
+"""``python -m bench.e2e`` (or ``lumen-client bench e2e``): a real host and client, as separate processes on loopback.
 
 Part one streams the test pattern for a while at each size and prints per-frame latency
 (capture -> reassembled, capture -> decoded; capture is stamped before encoding, so both
@@ -22,13 +22,14 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from . import env_with_bench, free_port
 
 PLANE_RATES_MBPS = (250, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000)
 QUIC_RATES_MBPS = (25, 50, 75, 100, 125, 150, 200)
@@ -39,14 +40,9 @@ PLANE_FRAME_BYTES = 200_000  # a busy 1080p frame at a high bitrate
 QUIC_PAYLOAD = 1170
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _spawn(args: list[str], **kw: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "lumen_client.bench", *args], text=True, **kw)
+    kw.setdefault("env", env_with_bench())
+    return subprocess.Popen([sys.executable, "-m", "bench.e2e", *args], text=True, **kw)
 
 
 def _cpu_of(proc: subprocess.Popen[Any]) -> float:
@@ -60,7 +56,7 @@ def _cpu_of(proc: subprocess.Popen[Any]) -> float:
 
 
 def stream(size: str, seconds: float, workdir: Path) -> dict[str, Any]:
-    port, video_port = _free_port(), _free_port()
+    port, video_port = free_port(), free_port()
     host_stats, client_stats = workdir / f"host-{size}.json", workdir / f"client-{size}.json"
     env = {**os.environ, "XDG_CONFIG_HOME": str(workdir / "config")}
     host = subprocess.Popen(
@@ -225,7 +221,7 @@ async def _quic_send(port: int, rate_mbps: float, seconds: float) -> None:
 
 
 def quic_step(rate_mbps: float, workdir: Path) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     receiver = _spawn(["quic-recv", str(port), str(workdir / "quic-identity")], stdout=subprocess.PIPE)
     assert receiver.stdout is not None
     receiver.stdout.readline()
@@ -301,7 +297,7 @@ def m3_pairs(frames: int, workdir: Path) -> list[tuple[str, float | None]]:
     env = {**os.environ, "XDG_CONFIG_HOME": str(workdir / "config"), "NO_COLOR": "1"}
 
     def m3_host() -> tuple[subprocess.Popen[str], int, str]:
-        port = _free_port()
+        port = free_port()
         config = workdir / "m3-identity"
         pin = subprocess.run([str(m3 / "bin" / "m3-mini-host"), "--print-fingerprint", "--config-dir", str(config)],
                              capture_output=True, text=True, timeout=30, env=env, check=True).stdout.strip()
@@ -315,12 +311,12 @@ def m3_pairs(frames: int, workdir: Path) -> list[tuple[str, float | None]]:
     results.append(("m3-mini-host -> lumen-client-rs (M3's own pair)", _m3_client_p50_ms(m3, port, pin)))
     proc.wait(timeout=60)
 
-    port = _free_port()
+    port = free_port()
     identity = workdir / "identity"
     pin = subprocess.run([sys.executable, "-m", "lumen_host.cli", "--identity", str(identity), "--fingerprint"],
                          capture_output=True, text=True, timeout=60, env=env, check=True).stdout.strip()
     host = subprocess.Popen([sys.executable, "-m", "lumen_host.cli", "--identity", str(identity), "--port", str(port),
-                             "--video-port", str(_free_port()), "--source", "m3-synthetic", "--frames", str(frames),
+                             "--video-port", str(free_port()), "--source", "m3-synthetic", "--frames", str(frames),
                              "--max-sessions", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(2.0)
     results.append(("lumen-host -> lumen-client-rs", _m3_client_p50_ms(m3, port, pin.replace(":", "").lower())))
@@ -419,11 +415,11 @@ def main(argv: list[str] | None = None) -> int:
     elif role == "quic-send":
         asyncio.run(_quic_send(int(args[1]), float(args[2]), float(args[3])))
     elif role == "gui":
-        from .bench_gui import main as gui_main
+        from .gui import main as gui_main
 
         return gui_main(args[1:])
     else:
-        parser = argparse.ArgumentParser(prog="lumen-client bench e2e")
+        parser = argparse.ArgumentParser(prog="python -m bench.e2e")
         parser.add_argument("--seconds", type=float, default=10.0, help="streaming time per size (default 10)")
         parser.add_argument("--sizes", default="1280x720,1920x1080", help="sizes to stream (default 720p and 1080p)")
         opts = parser.parse_args(args[1:] if role == "e2e" else args)

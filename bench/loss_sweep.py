@@ -1,6 +1,6 @@
 """The loss sweep: frames decoded, freezes and keyframe requests against loss.
 
-    .venv/bin/python -m benchmarks.loss_sweep [--seconds S] [--quick] [--out docs/]
+    .venv/bin/python -m bench.loss_sweep [--seconds S] [--quick] [--out docs/]
 
 Each point is a real session through netlab (two namespaces, the impaired forwarder
 between them; root needed): lumen-host on one side, the headless client on the other,

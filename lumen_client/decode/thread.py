@@ -1,9 +1,5 @@
-"""Decoding on its own thread ("video-decode"): whole frames in, pictures out.
-
-Backends are tried in order, as moonlight-qt does: VAAPI, then CUDA, then software.
-PyAV can accept a hardware device and still decode in software (PyPI wheels have no
-VAAPI), so the backend in use is read back from the codec context after the first
-picture, and that is what the stats report.
+"""Decoding on its own thread ("video-decode"): whole frames in, pictures out to the
+session's video sink.
 
 A frame that reaches the decoder out of sequence means one was skipped or lost: P-frames
 after it would decode into garbage, so they are dropped until a keyframe arrives, and
@@ -17,57 +13,27 @@ unit with parameter sets shows (lumen_core.video.bitstream): an M3 host names no
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Final
 
 import av
-from av.codec.hwaccel import HWAccel
 
 from lumen_core.clock import ClockOffset
 from lumen_core.net.handoff import Closed, FrameQueue
+from lumen_core.net.worker import Worker
 from lumen_core.video import FrameReady
 from lumen_core.video.bitstream import detect_codec
 
-from .stats import FreezeMeter, HostTimes, Latency
+from ..pipeline import Picture, Sink
+from ..stats import FreezeMeter, HostTimes, Latency
+from . import Decoder, open_decoder
 
 log = logging.getLogger(__name__)
 
-DECODERS: Final = {"h264": "h264", "hevc": "hevc", "av1": "libdav1d"}
 # While frames arrive that cannot be decoded, the keyframe asked for is asked for again
 # this often: the first request, or the keyframe itself, may have been lost.
 KEYFRAME_RETRY_S: Final = 0.25
-HARDWARE: Final = ("vaapi", "cuda")
-
-
-def open_decoder(codec: str, preference: str = "auto") -> tuple[av.CodecContext, str | None]:
-    """A codec context and the hardware device it was given (None: software)."""
-    name = DECODERS[codec]
-    if preference in ("auto", "hardware"):
-        for device in HARDWARE:
-            if device not in av.codec.hwaccel.hwdevices_available():
-                continue
-            try:
-                ctx = av.CodecContext.create(name, "r", hwaccel=HWAccel(device_type=device))
-            except (av.FFmpegError, OSError, ValueError) as exc:  # CUDA with no driver: PermissionError
-                log.info("%s decode unavailable: %s", device, exc)
-                continue
-            _low_delay(ctx)
-            return ctx, device
-        if preference == "hardware":
-            log.warning("no hardware decoder could be opened; decoding in software")
-    ctx = av.CodecContext.create(name, "r")
-    _low_delay(ctx)
-    return ctx, None
-
-
-def _low_delay(ctx: av.CodecContext) -> None:
-    ctx.flags |= av.codec.context.Flags.low_delay
-    ctx.thread_type = "SLICE"  # frame threading would hold pictures back
-
-
-PictureSink = Callable[[av.VideoFrame, FrameReady], None]
 
 
 class DecoderThread:
@@ -76,8 +42,8 @@ class DecoderThread:
         codec: str | None,
         frames: FrameQueue[FrameReady],
         clock: ClockOffset,
-        request_keyframe: Callable[[], None],
-        on_picture: PictureSink | None = None,
+        request_keyframe: Callable[[], object],
+        sink: Sink[Picture] | None = None,
         preference: str = "auto",
         host_times: HostTimes | None = None,
         *,
@@ -85,18 +51,15 @@ class DecoderThread:
     ) -> None:
         self.codec = codec
         self._preference = preference
-        self._ctx: av.CodecContext | None = None
-        self._device: str | None = None
-        if codec is not None:
-            self._ctx, self._device = open_decoder(codec, preference)
+        self._decoder: Decoder | None = open_decoder(codec, preference) if codec is not None else None
         self._frames = frames
         self._clock = clock
         self._request_keyframe = request_keyframe
-        self._on_picture = on_picture
+        self._sink = sink
         self.host_times = host_times or HostTimes()
         self.waits_for_host_keyframe = waits_for_host_keyframe
-        self._thread = threading.Thread(target=self._run, name="video-decode", daemon=True)
-        self.backend = "software" if self._device is None else f"{self._device} (probing)"
+        self._worker = Worker("video-decode", self._run, wake=frames.close)
+        self.backend = self._probing()
         self.received = 0
         self.decoded = 0
         self.dropped = 0  # waiting for a keyframe
@@ -109,14 +72,13 @@ class DecoderThread:
         self.freezes = FreezeMeter()
 
     def start(self) -> None:
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._frames.close()
+        self._worker.stop()
 
     def join(self) -> None:
-        if self._thread.is_alive():
-            self._thread.join()
+        self._worker.join()
 
     def _open(self, frame: FrameReady) -> bool:
         """Open the decoder for the codec the bitstream shows; False until one does."""
@@ -124,8 +86,8 @@ class DecoderThread:
         if codec is None:
             return False
         self.codec = codec
-        self._ctx, self._device = open_decoder(codec, self._preference)
-        self.backend = "software" if self._device is None else f"{self._device} (probing)"
+        self._decoder = open_decoder(codec, self._preference)
+        self.backend = self._probing()
         log.info("the stream is %s (read from its parameter sets)", codec)
         return True
 
@@ -150,7 +112,7 @@ class DecoderThread:
                 self.waiting_for_keyframe = True
                 self.dropped += 1
                 continue
-            if self._ctx is None and not self._open(frame):
+            if self._decoder is None and not self._open(frame):
                 self.dropped += 1
                 continue
             self.waiting_for_keyframe = False
@@ -164,10 +126,10 @@ class DecoderThread:
         self.host_times.frame(frame.frame_index, frame.completed_ns - capture_ns)
 
     def _decode(self, frame: FrameReady) -> None:
-        assert self._ctx is not None
+        assert self._decoder is not None
         started = time.monotonic_ns()
         try:
-            pictures = self._ctx.decode(av.Packet(frame.data))
+            pictures = self._decoder.decode(frame.data)
         except av.FFmpegError as exc:
             log.warning("decoder error (%s); asking for a keyframe", exc)
             self.errors += 1
@@ -183,14 +145,13 @@ class DecoderThread:
             self.decode_time.add(done - started)
             self.decoded_latency.add(done - capture_ns)
             if self.decoded == 1:
-                self.backend = self._backend_in_use()
+                self.backend = self._decoder.in_use()
                 log.info("decoding with %s", self.backend)
-            if self._on_picture is not None:
-                self._on_picture(picture, frame)
+            if self._sink is not None:
+                self._sink.push(Picture(picture, capture_ns, frame.frame_index))
 
-    def _backend_in_use(self) -> str:
-        if self._device is None:
+    def _probing(self) -> str:
+        """The backend until the first picture says what really decodes."""
+        if self._decoder is None or self._decoder.device is None:
             return "software"
-        if getattr(self._ctx, "is_hwaccel", False):
-            return f"{self._device} (hardware)"
-        return f"software ({self._device} fell back)"
+        return f"{self._decoder.device} (probing)"

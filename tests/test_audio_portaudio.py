@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(120)
 def test_host_tone_plays_into_the_null_sink(tmp_path: Path, pulse_sink) -> None:  # type: ignore[no-untyped-def]
     import sounddevice as sd
 
-    from lumen_client.app.audio_output import AudioOutput
+    from lumen_client.audio.portaudio import AudioOutput
 
     sd._terminate()  # let PortAudio find the server the fixture started
     sd._initialize()
@@ -27,11 +27,12 @@ def test_host_tone_plays_into_the_null_sink(tmp_path: Path, pulse_sink) -> None:
     output = AudioOutput("pulse")
     try:
         run = ClientRun(StreamOptions(host="127.0.0.1", port=host.port, pin=host.fingerprint, duration_s=3.0,
-                                      width=640, height=360), TrustStore(tmp_path / "p.json"), on_audio=output.push)
+                                      width=640, height=360), TrustStore(tmp_path / "p.json"), audio=output)
         result = run.start().join()
     finally:
         recorded = recorder.stop()
         output.close()
+    assert output.error is None, output.error
     assert 180 <= result.stats["audio_packets_per_s"] <= 220
     # The null sink's clock is rough under load (FACTS.md): count playback, not its pace.
     assert output.played > 100, (output.played, output.underruns, output.odd_blocks, output.overflows)

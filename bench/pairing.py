@@ -1,4 +1,4 @@
-"""What pairing and client authentication cost: ``.venv/bin/python benchmarks/pairing.py``.
+"""What pairing and client authentication cost: ``.venv/bin/python bench/pairing.py``.
 
 Side by side, in one run on loopback:
 
@@ -26,8 +26,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from hosts import start_host  # noqa: E402
 from lumen_host.pairing import PinFile  # noqa: E402
 
+from lumen_client.pipeline import Each  # noqa: E402
 from lumen_client.session import StreamOptions, StreamSession  # noqa: E402
 from lumen_client.trust_store import TrustStore  # noqa: E402
+from lumen_client.wiring import wire  # noqa: E402
 from lumen_core.net.probe import probe  # noqa: E402
 from lumen_core.session.auth import PairingExchange, public_key_bytes  # noqa: E402
 
@@ -46,8 +48,8 @@ async def first_picture(port: int, fingerprint: str, identity: Ed25519PrivateKey
 
     options = StreamOptions(host="127.0.0.1", port=port, pin=fingerprint, width=640, height=360, duration_s=10,
                             identity=identity)
-    session = StreamSession(options, TrustStore(Path(tempfile.mkdtemp()) / "pins.json"), lambda fp: True,
-                            on_picture=picture)
+    session = wire(options, TrustStore(Path(tempfile.mkdtemp()) / "pins.json"), lambda fp: True,
+                   video=Each(picture))
     await session.run()
     assert seen, "no picture"
     return seen[0]

@@ -1,4 +1,4 @@
-"""``python -m lumen_core.bench``: video-plane throughput beside its references.
+"""``python -m bench.video_plane``: video-plane throughput beside its references.
 
 Everything runs in one process on one core, in the same run, with the measurements
 interleaved round by round and the best round of each kept: machines here are shared
@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .fec import GF8, GF16, FecEngine, engine_for
-from .net.video import gso_segments
-from .video import Packetizer, Reassembler, VideoConfig
-from .video.crypto import native_available
-from .video.header import HEADER_SIZE
-from .video.packetizer import SealedBlock
+from lumen_core.fec import GF8, GF16, FecEngine, engine_for
+from lumen_core.net.video import gso_segments
+from lumen_core.video import Packetizer, Reassembler, VideoConfig
+from lumen_core.video.crypto import native_available
+from lumen_core.video.header import HEADER_SIZE
+from lumen_core.video.packetizer import SealedBlock
 
 _SEQ = bytes(8)  # stands in for the seq prefix, the associated data of every datagram
 
@@ -183,7 +183,7 @@ def measure(cases: list[Case], seconds: float, rounds: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lumen_core.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.video_plane", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement, all rounds (default 2)")
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds; the best is kept (default 8)")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """The soak: ten minutes of 1280x720@60 at 20 Mbit/s through 2 % loss.
 
-    .venv/bin/python -m benchmarks.soak [--seconds 600] [--out docs/]
+    .venv/bin/python -m bench.soak [--seconds 600] [--out docs/]
 
 A real session through netlab (root needed) on the scene source. Reports the frames
 delivered and decoded, keyframe requests, freezes, and each process's resident memory
