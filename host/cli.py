@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "moving pictures whose bitrate follows --bitrate, as a desktop or game's does), the "
                             "X11 screen of $DISPLAY, or lumen M3's synthetic frames (raw 64 KiB test frames an M3 "
                             "client verifies byte for byte)")
+    video.add_argument("--replay", type=Path, metavar="FILE",
+                       help="instead of --source, send this H.264 or HEVC elementary stream (Annex B, starting with "
+                            "a keyframe) at --fps, looped: a host that costs almost nothing, for measuring clients")
     video.add_argument("--frames", type=_ranged(1, 1 << 31), default=300,
                        help="with --source m3-synthetic: frames per session (default 300)")
     video.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH", help="picture size (default 1280x720)")
@@ -219,7 +222,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from .audio import CaptureSource, ToneSource
     from .options import HostOptions
+    from .replay import Recording, ReplayError, load_recording
     from .server import HostServer
+
+    recording: Recording | None = None
+    if args.replay is not None:
+        try:
+            recording = load_recording(args.replay)
+        except ReplayError as exc:
+            print(f"lumen-host: --replay: {exc}", file=sys.stderr)
+            return 2
 
     log.info("lumen-host %s, fingerprint %s", __version__, format_fingerprint(identity.fingerprint))
     try:
@@ -230,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     options = HostOptions(
         bind=args.bind, port=args.port, video_port=args.video_port, max_sessions=args.max_sessions,
         seconds=args.seconds, width=args.size[0], height=args.size[1], fps=args.fps, bitrate_kbps=args.bitrate,
-        codec=args.codec, source=args.source, frames=args.frames, fec_parity=args.fec_parity,
+        codec=recording.codec if recording else args.codec, source="replay" if recording else args.source,
+        frames=args.frames, recording=recording, fec_parity=args.fec_parity,
         shard_payload=args.shard_payload, rumble_test=args.rumble_test, stats_json=args.stats_json,
         host_name=socket.gethostname()[:64], pace_mbps=args.pace, extensions=not args.no_extensions,
         rate_control=not args.no_rate_control, advertise=not args.no_advertise,

@@ -6,8 +6,12 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lumen_core.control.base import DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from .replay import Recording
 
 DEFAULT_VIDEO_PORT = 9778
 
@@ -24,7 +28,7 @@ class HostOptions:
     fps: int = 60
     bitrate_kbps: int = 20_000
     codec: str = "h264"
-    source: str = "pattern"  # pattern, screen, m3-synthetic
+    source: str = "pattern"  # pattern, scene, screen, m3-synthetic, replay (of ``recording``)
     frames: int = 300  # m3-synthetic: frames per session
     fec_parity: int = 20
     shard_payload: int = 1200
@@ -39,6 +43,7 @@ class HostOptions:
     advertise: bool = True  # announce the host on the LAN (mDNS/DNS-SD)
     allow_unpaired: bool = False  # serve clients that are not paired (and M3's, which cannot pair)
     require_pairing: bool = False  # even bound to loopback (other users of this machine reach it too)
+    recording: Recording | None = None  # --replay: the stream sent instead of an encoder's
 
     @property
     def loopback(self) -> bool:

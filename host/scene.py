@@ -7,7 +7,7 @@ several octaves, hard-edged shapes, fine stripes) twice the frame's size, panned
 slow Lissajous figure, with a film grain that changes every frame: the encoder finds
 motion to predict and detail it cannot, so its output follows ``--bitrate`` (20 Mbit/s
 at 1280x720@60 gives keyframes of a few hundred kB), as real content does. The band of
-lumen_core.pattern still carries the frame number and capture time.
+lumen_core.band still carries the frame number and capture time.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Final
 import av
 import numpy as np
 
-from lumen_core.pattern import MIN_HEIGHT, MIN_WIDTH, draw_band
+from lumen_core.band import draw_band
+
+from .pattern import MIN_HEIGHT, MIN_WIDTH
 
 GRAIN: Final = 24  # the grain's peak-to-peak amplitude, in luma steps
 GRAIN_FRAMES: Final = 8  # distinct grain fields, cycled at shifting offsets

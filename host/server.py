@@ -75,13 +75,15 @@ class HostServer:
     def offer(self, video_port: int | None = None) -> HostOffer:
         opts = self.options
         other = "hevc" if opts.codec == "h264" else "h264"
+        # A recording is in one codec: only that one is offered.
+        codecs = (opts.codec,) if opts.recording is not None else (opts.codec, other)
         mdpb = opts.max_data_per_block
         if self._scheme == GF8:
             # GF(2^8) blocks hold at most 255 shards with their parity.
             mdpb = min(mdpb, 255 * 100 // (100 + opts.fec_parity))
         return HostOffer(
             video_port=opts.video_port if video_port is None else video_port,
-            codecs=(opts.codec, other), base_codec="hevc", fec_scheme=self._scheme, fec_percent=opts.fec_parity,
+            codecs=codecs, base_codec="hevc", fec_scheme=self._scheme, fec_percent=opts.fec_parity,
             max_data_per_block=mdpb, shard_payload=opts.shard_payload,
             frames=opts.frames if opts.source == "m3-synthetic" else 0, host_name=opts.host_name,
             bitrate_kbps=opts.bitrate_kbps, extensions=opts.extensions, fingerprint=self.identity.fingerprint,
@@ -102,6 +104,8 @@ class HostServer:
         opts = self.options
         if opts.source == "m3-synthetic":
             return hello.width, hello.height, hello.refresh_hz
+        if opts.recording is not None:  # its pictures are the size they were recorded at
+            return opts.recording.width, opts.recording.height, max(1, min(hello.refresh_hz or opts.fps, opts.fps))
         scale = min(1.0, opts.width / hello.width, opts.height / hello.height)
         width = max(256, int(hello.width * scale)) & ~1
         height = max(144, int(hello.height * scale)) & ~1

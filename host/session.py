@@ -53,8 +53,9 @@ from .input import InputSink
 from .options import HostOptions
 from .pads import PadSink, rumble_from_triggers
 from .pairing import ClientRegistry, ClientsError, PairingGate, PinFile
+from .replay import ReplayPipeline
 from .scene import SceneVideo
-from .video import EncoderSettings, PatternVideo, ScreenVideo, SyntheticPipeline, VideoPipeline, VideoSource
+from .video import EncoderSettings, PatternVideo, Pipeline, ScreenVideo, SyntheticPipeline, VideoPipeline, VideoSource
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class HostConnection(SessionProtocol):
         self._holding_slot = False
         self._torn_down = False
         self._video_socket: socket.socket | None = None
-        self._pipeline: VideoPipeline | SyntheticPipeline | None = None
+        self._pipeline: Pipeline | None = None
         self._sender: VideoSender | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._finish_handle: asyncio.TimerHandle | None = None
@@ -260,6 +261,9 @@ class HostConnection(SessionProtocol):
         if opts.source == "m3-synthetic":
             self._pipeline = SyntheticPipeline(opts.frames, self._submit, self._host.wall_offset_ns,
                                                on_done=lambda: self._loop.call_soon_threadsafe(self._finish))
+            return
+        if opts.recording is not None:
+            self._pipeline = ReplayPipeline(opts.recording, min(hz, opts.fps), self._submit, self._host.wall_offset_ns)
             return
         codec = self.core.codec or "hevc"
         gop_s = 10.0 if self.core.mode.keyframe_requests else BASE_GOP_S

@@ -29,7 +29,8 @@ from av.video.frame import PictureType
 
 from lumen_core.net.video import EncodedFrame
 from lumen_core.net.worker import Worker
-from lumen_core.pattern import PatternSource
+
+from .pattern import PatternSource
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class VideoSource(Protocol):
 
 
 class PatternVideo:
-    """The synthetic test pattern (lumen_core.pattern): carries frame number and pts."""
+    """The synthetic test pattern (pattern.py): its band carries frame number and pts."""
 
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
@@ -142,6 +143,31 @@ def open_encoder(settings: EncoderSettings, candidates: Sequence[str] | None = N
             continue
         return ctx, name
     raise RuntimeError("no usable encoder: " + "; ".join(errors))
+
+
+class Pipeline(Protocol):
+    """Where a session's encoded frames come from: an encoder (VideoPipeline), M3's
+    synthetic frames, or a recording (replay.py). Frames go to the sink it was given."""
+
+    encoder_name: str
+    frames: int
+    keyframes: int
+
+    def start(self) -> None: ...
+
+    def request_keyframe(self) -> None:
+        """Any thread: the next frame should be a keyframe."""
+        ...
+
+    def set_bitrate(self, kbps: int) -> None:
+        """Any thread: encode at ``kbps`` from the next frame on (where it can)."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def join(self) -> None: ...
+
+    def encode_p50_ms(self) -> float: ...
 
 
 class VideoPipeline:
@@ -267,6 +293,9 @@ class SyntheticPipeline:
 
     def request_keyframe(self) -> None:
         pass  # every synthetic frame stands alone
+
+    def set_bitrate(self, kbps: int) -> None:
+        pass  # raw test frames have the size M3 gives them
 
     def stop(self) -> None:
         self._worker.stop()

@@ -47,6 +47,7 @@ class Picture:
     frame: av.VideoFrame
     capture_ns: int  # when the host captured it, on this machine's monotonic clock
     frame_index: int
+    decoded_ns: int  # when the decoder gave it out (monotonic)
 
 
 @dataclass(frozen=True, slots=True)

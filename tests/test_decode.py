@@ -9,7 +9,7 @@ from lumen_host.video import EncoderSettings, PatternVideo, open_encoder
 
 from lumen_client.decode import open_decoder
 from lumen_client.decode.software import SoftwareDecoder
-from lumen_core.pattern import read_band
+from lumen_core.band import read_band
 
 
 def _access_units(count: int) -> list[bytes]:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hosts import start_host
+from lumen_host.pattern import BAR_RGB, bar_centres
 
 from lumen_client.trust_store import TrustStore
-from lumen_core.pattern import BAR_RGB, bar_centres
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,7 +12,7 @@ import pytest
 from lumen_host.video import ENCODERS, EncoderSettings, PatternVideo, open_encoder
 
 from lumen_client.decode import Decoder, open_decoder
-from lumen_core.pattern import read_band
+from lumen_core.band import read_band
 
 SIZE = (1280, 720)
 PRESENTABLE = ("yuv420p", "yuvj420p", "nv12")  # what the GL presenter uploads without converting

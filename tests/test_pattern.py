@@ -5,9 +5,10 @@ from __future__ import annotations
 import av
 import numpy as np
 import pytest
+from lumen_host.pattern import BAR_RGB, PatternSource, bar_centres, rgb_to_ycbcr709
 from lumen_host.video import EncoderSettings, PatternVideo, open_encoder
 
-from lumen_core.pattern import BAR_RGB, PatternSource, bar_centres, read_band, rgb_to_ycbcr709
+from lumen_core.band import read_band
 
 
 @pytest.mark.parametrize("size", [(640, 360), (1280, 720), (256, 144)])

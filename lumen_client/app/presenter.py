@@ -1,22 +1,34 @@
 """The video surface: decoded planes uploaded as textures, converted in a shader.
 
-The window's ``sink`` is the session's video sink: the decode thread pushes each picture into
-a ``LatestSlot`` (a newer one replaces one not yet shown, counted as skipped), and the
-window is asked to repaint only when the slot goes from empty to full. ``paintGL``
-uploads the planes (I420 as three one-channel textures, NV12 as one plus a two-channel
-one), converts with the picture's own colour matrix and range, and letterboxes the picture into the widget.
+The window's ``sink`` is the session's video sink: the decode thread pushes each picture
+into a ``LatestSlot`` (a newer one replaces one not yet shown, counted as skipped), and
+the window is asked to repaint only when the slot goes from empty to full; it paints at
+once rather than when Qt's update timer fires. ``paintGL`` uploads the planes (I420 as
+three one-channel textures, NV12 as one plus a two-channel one), converts with the
+picture's own colour matrix and range, and letterboxes the picture into the window. A
+picture counts as presented when the buffer swap that shows it returns.
+
+On a software rasteriser (Mesa's llvmpipe, softpipe: virtual machines, remote desktops
+without a GPU) that shader costs more than the rest of the client together, 20 ms of CPU
+for a 720p frame. There the decode thread converts each picture to RGBA with libswscale
+instead (under a millisecond at 720p) and the window draws a plain texture, which
+llvmpipe copies at 1:1 without shading. ``LUMEN_GL_CONVERSION=shader`` or ``=cpu``
+overrides the choice.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Final
 
+import av
 import numpy as np
 from OpenGL import GL
 from OpenGL.GL import shaders
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtOpenGL import QOpenGLWindow
 
@@ -57,6 +69,18 @@ void main() {
 }
 """
 
+RGBA_FRAGMENT_SHADER = """
+#version 120
+uniform sampler2D plane0;
+varying vec2 uv;
+void main() {
+    gl_FragColor = vec4(texture2D(plane0, uv).rgb, 1.0);
+}
+"""
+
+CONVERSION_ENV: Final = "LUMEN_GL_CONVERSION"
+SOFTWARE_RENDERERS: Final = (b"llvmpipe", b"softpipe", b"swrast", b"SwiftShader")
+
 # Kr, Kb of the colour matrices FFmpeg names (AVColorSpace values).
 MATRICES = {1: (0.2126, 0.0722), 5: (0.299, 0.114), 6: (0.299, 0.114), 9: (0.2627, 0.0593), 10: (0.2627, 0.0593)}
 # Quad: x, y, u, v. The top of the picture (texture row 0) goes to the top of the view.
@@ -81,6 +105,18 @@ def colour_conversion(colorspace: int, color_range: int, height: int) -> tuple[n
     else:
         scale, offset = np.array([255 / 219, 255 / 224, 255 / 224]), np.array([16 / 255, 128 / 255, 128 / 255])
     return (m * scale).astype(np.float32), offset.astype(np.float32)
+
+
+def swscale_colorspace(colorspace: int, height: int) -> str:
+    """libswscale's name for a picture's matrix, unspecified ones guessed as the shader does."""
+    kr, _ = MATRICES.get(colorspace, (0.2126, 0.0722) if height >= 720 else (0.299, 0.114))
+    return {0.2126: "ITU709", 0.299: "ITU601", 0.2627: "BT2020"}[kr]
+
+
+def to_rgba(frame: av.VideoFrame) -> av.VideoFrame:
+    """A picture as full-range RGBA, converted with the matrix and range it says it has."""
+    return frame.reformat(format="rgba", src_colorspace=swscale_colorspace(int(frame.colorspace or 2), frame.height),
+                          src_color_range="JPEG" if frame.color_range == 2 else "MPEG", dst_color_range="JPEG")
 
 
 def letterbox(view_w: int, view_h: int, pic_w: int, pic_h: int) -> tuple[int, int, int, int]:
@@ -109,23 +145,50 @@ class VideoWindow(QOpenGLWindow):
         self._slot: LatestSlot[Picture] = LatestSlot(on_filled=self._wake)
         self._presented = 0
         self._detached = False
+        self._swapping: Picture | None = None  # drawn, its buffer swap not yet done
         self._program = None
+        self._rgba_program = None
+        self.cpu_conversion = False  # set when the context is made: see the module's docstring
+        self._filter: int | None = None  # texture 0's filter now
         self._uniforms: dict[str, int] = {}
         self._attributes: dict[str, int] = {}
+        self._rgba_attributes: dict[str, int] = {}
         self._textures: list[int] = []
         self._tex_shape: tuple[object, ...] | None = None
         self._conversion: tuple[int, int, int, bool] | None = None  # what the uniforms hold now
         self._picture_size: tuple[int, int] | None = None
-        self.on_presented: Callable[[int], None] | None = None  # capture -> presented, ns
+        # Each picture as it is shown, with when (monotonic ns): the overlay's and bench's latencies.
+        self.on_presented: Callable[[Picture, int], None] | None = None
         self.overlay_lines: list[str] = []
-        self.frame_arrived.connect(self.update, Qt.ConnectionType.QueuedConnection)
+        self.frame_arrived.connect(self._paint_now, Qt.ConnectionType.QueuedConnection)
+        self.frameSwapped.connect(self._swapped)
 
     # -- the video sink (the decode thread) -----------------------------------------------
 
     @property
     def sink(self) -> Sink[Picture]:
         """Where the session's pictures go: the slot, newest wins."""
-        return Each(self._slot.put)
+        return Each(self._put)
+
+    def _put(self, picture: Picture) -> None:
+        if self.cpu_conversion and picture.frame.format.name != "rgba":
+            picture = replace(picture, frame=to_rgba(picture.frame))
+        self._slot.put(picture)
+
+    def _swapped(self) -> None:
+        """The buffer swap returned: the picture drawn is on screen (with a GPU, queued
+        for the next refresh; with llvmpipe, rasterised and copied to the X server)."""
+        picture, self._swapping = self._swapping, None
+        if picture is not None and self.on_presented is not None:
+            self.on_presented(picture, time.monotonic_ns())
+
+    def _paint_now(self) -> None:
+        """GUI thread: a picture is waiting. update() alone paints when Qt's update timer
+        fires (5 ms after the request by default, a third of a frame at 60 fps): while the
+        window is on screen, the update request is delivered now instead."""
+        self.update()
+        if self.isExposed():
+            QCoreApplication.sendEvent(self, QEvent(QEvent.Type.UpdateRequest))
 
     def detach(self) -> None:
         """The window is going (GUI thread): pictures still on their way are dropped."""
@@ -148,7 +211,16 @@ class VideoWindow(QOpenGLWindow):
     # -- GL thread (the GUI thread) ----------------------------------------------------
 
     def initializeGL(self) -> None:
-        self._tex_shape = self._conversion = None  # a new context: new textures and program
+        self._tex_shape = self._conversion = self._filter = None  # a new context: new textures and programs
+        renderer = bytes(GL.glGetString(GL.GL_RENDERER) or b"")
+        choice = os.environ.get(CONVERSION_ENV, "")
+        self.cpu_conversion = choice == "cpu" or (choice != "shader" and any(s in renderer for s in SOFTWARE_RENDERERS))
+        self._rgba_program = shaders.compileProgram(
+            shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
+            shaders.compileShader(RGBA_FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
+        )
+        self._rgba_attributes = {name: GL.glGetAttribLocation(self._rgba_program, name)
+                                 for name in ("position", "texcoord")}
         self._program = shaders.compileProgram(
             shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
             shaders.compileShader(FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
@@ -172,21 +244,38 @@ class VideoWindow(QOpenGLWindow):
 
     def paintGL(self) -> None:
         pending = self._slot.poll()
+        # Cleared even where the picture covers it all: a tiling rasteriser (llvmpipe) would
+        # otherwise read the old frame back before drawing over it.
         GL.glClearColor(0.0, 0.0, 0.0, 1.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
         if pending is not None:
-            self._upload(pending.frame)
+            if pending.frame.format.name == "rgba":
+                self._upload_rgba(pending.frame)
+            else:
+                self._upload(pending.frame)
         if self._picture_size is not None:
             self._draw()
         if pending is not None:
             self._presented += 1
-            if self.on_presented is not None:
-                self.on_presented(time.monotonic_ns() - pending.capture_ns)
+            self._swapping = pending
         if self.overlay_lines:
             # QPainter only when there is text: its GL state juggling is not free.
             painter = QPainter(self)
             self._draw_overlay(painter)
             painter.end()
+
+    def _upload_rgba(self, picture: av.VideoFrame) -> None:
+        w, h = picture.width, picture.height
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[0])
+        shape = (w, h, "rgba")
+        if self._tex_shape != shape:
+            GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, w, h, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, None)
+        # A view of the plane (rows padded past the width are sliced off; PyOpenGL packs those).
+        GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE,
+                           picture.to_ndarray())
+        self._tex_shape = shape
+        self._picture_size = (w, h)
 
     def _upload(self, picture) -> None:
         fmt = picture.format.name
@@ -230,11 +319,28 @@ class VideoWindow(QOpenGLWindow):
         vw, vh = int(self.width() * ratio), int(self.height() * ratio)
         x, y, w, h = letterbox(vw, vh, *self._picture_size)
         GL.glViewport(x, y, w, h)
-        GL.glUseProgram(self._program)
+        rgba = self._tex_shape is not None and self._tex_shape[2] == "rgba"
+        if rgba:
+            # Shown at its own size, a picture is copied pixel for pixel: llvmpipe's fast path.
+            wanted = GL.GL_NEAREST if (w, h) == self._picture_size else GL.GL_LINEAR
+            if wanted != self._filter:
+                GL.glActiveTexture(GL.GL_TEXTURE0)
+                GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[0])
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, wanted)
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, wanted)
+                self._filter = wanted
+        elif self._filter not in (None, GL.GL_LINEAR):
+            GL.glActiveTexture(GL.GL_TEXTURE0)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[0])
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
+            self._filter = GL.GL_LINEAR
+        GL.glUseProgram(self._rgba_program if rgba else self._program)
         for i in range(3):
             GL.glActiveTexture(GL.GL_TEXTURE0 + i)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[i])
-        pos, tex = self._attributes["position"], self._attributes["texcoord"]
+        attributes = self._rgba_attributes if rgba else self._attributes
+        pos, tex = attributes["position"], attributes["texcoord"]
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         GL.glEnableVertexAttribArray(pos)
         GL.glEnableVertexAttribArray(tex)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
 from ..pads import PadPoller
+from ..pipeline import Picture
 from ..session import StreamSession
 from .connection import Connection
 from .keymap import vk_for
@@ -60,7 +61,7 @@ class StreamWindow(QWidget):
         self._latencies: deque[tuple[float, int]] = deque(maxlen=600)
         self._last_counters: tuple[float, dict[str, int], int] | None = None
         self._rates = {"frames_received": 0.0, "frames_decoded": 0.0, "presented": 0.0, "mbps": 0.0}
-        self.video.on_presented = lambda ns: self._latencies.append((time.monotonic(), ns))
+        self.video.on_presented = self._presented
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._timer.start(250)
@@ -70,6 +71,9 @@ class StreamWindow(QWidget):
         self.video.installEventFilter(self)
         if fullscreen:
             self.showFullScreen()
+
+    def _presented(self, picture: Picture, at_ns: int) -> None:
+        self._latencies.append((at_ns / 1e9, at_ns - picture.capture_ns))
 
     def attach(self, connection: Connection) -> None:
         self.connection = connection
@@ -141,9 +145,10 @@ class StreamWindow(QWidget):
         rtt = session.clock.rtt_ns
         audio = self.connection.audio
         mode = session.mode or "?"
+        to_rgb = "on the CPU (software GL)" if self.video.cpu_conversion else "shader"
         lines = [
             f"{config.get('width', '?')}x{config.get('height', '?')} {session.codec or 'codec not known yet'}  "
-            f"decoder: {session.decoder_backend}",
+            f"decoder: {session.decoder_backend}  to RGB: {to_rgb}",
             f"lumen/1 {mode} mode" + (" (lumen M3 host: no keyframe requests, no RTT)" if mode == "base" else ""),
             f"fps  received {rates['frames_received']:5.1f}  decoded {rates['frames_decoded']:5.1f}  "
             f"presented {rates['presented']:5.1f}",

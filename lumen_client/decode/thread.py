@@ -148,7 +148,7 @@ class DecoderThread:
                 self.backend = self._decoder.in_use()
                 log.info("decoding with %s", self.backend)
             if self._sink is not None:
-                self._sink.push(Picture(picture, capture_ns, frame.frame_index))
+                self._sink.push(Picture(picture, capture_ns, frame.frame_index, done))
 
     def _probing(self) -> str:
         """The backend until the first picture says what really decodes."""

@@ -1,11 +1,9 @@
-"""The synthetic test pattern's contract: what the host draws, what a client can read.
+"""The host's test pattern: what it draws when there is no screen to capture.
 
 Frames are YUV 4:2:0 (BT.709 limited range, as the encoder is told). From the top:
 
-- the **band**: rows of 16 x 16 cells (width // 16 to a row) carrying 96 bits, most
-  significant first, row by row: u32 frame number then u64 capture time (the frame's
-  pts: the host's wall clock, UNIX-epoch ns). A cell is
-  white (Y 235) for 1 and black (Y 16) for 0; 16-pixel cells survive any sane bitrate.
+- the **band** (lumen_core/band.py: the frame number and capture time, which a client
+  or a test reads back from the decoded picture);
 - **colour bars**: eight bars of 75% colour (white, yellow, cyan, green, magenta, red,
   blue, black) from the band down to three quarters of the height;
 - **motion**: below the bars a grey ramp with a white box that moves 8 px a frame, so
@@ -20,8 +18,8 @@ from typing import Final
 
 import numpy as np
 
-CELL: Final = 16
-BAND_BITS: Final = 96
+from lumen_core.band import band_height, draw_band
+
 MIN_WIDTH: Final = 256
 MIN_HEIGHT: Final = 144
 
@@ -40,13 +38,9 @@ def rgb_to_ycbcr709(r: float, g: float, b: float) -> tuple[int, int, int]:
     return round(16 + 219 * y), round(128 + 224 * cb), round(128 + 224 * cr)
 
 
-def bits_per_row(width: int) -> int:
-    return width // CELL
-
-
 def bars_top(width: int) -> int:
     """First row below the band."""
-    return -(-BAND_BITS // bits_per_row(width)) * CELL
+    return band_height(width)
 
 
 def bars_bottom(height: int) -> int:
@@ -101,28 +95,3 @@ class PatternSource:
         x = (number * 8) % max(1, w - box)
         y[bottom : bottom + box, x : x + box] = 235
         return buf
-
-
-def draw_band(luma: np.ndarray, number: int, capture_ns: int, *, clear: bool = True) -> None:
-    """Write the band (frame number, capture time) into a luma plane (rows x columns);
-    ``clear``: paint its 0 cells black too (False where they are black already)."""
-    w = luma.shape[1]
-    bits = (number & 0xFFFFFFFF) << 64 | (capture_ns & 0xFFFFFFFFFFFFFFFF)
-    per_row = bits_per_row(w)
-    if clear:
-        luma[: bars_top(w)] = 16
-    for i in range(BAND_BITS):
-        if bits >> (BAND_BITS - 1 - i) & 1:
-            row, col = divmod(i, per_row)
-            luma[row * CELL : (row + 1) * CELL, col * CELL : (col + 1) * CELL] = 235
-
-
-def read_band(luma: np.ndarray) -> tuple[int, int]:
-    """(frame number, pts ns) from a decoded picture's luma plane (rows x columns)."""
-    per_row = bits_per_row(luma.shape[1])
-    bits = 0
-    for i in range(BAND_BITS):
-        row, col = divmod(i, per_row)
-        cell = luma[row * CELL + 4 : (row + 1) * CELL - 4, col * CELL + 4 : (col + 1) * CELL - 4]
-        bits = bits << 1 | int(cell.mean() > 125)
-    return bits >> 64, bits & 0xFFFFFFFFFFFFFFFF
