@@ -445,7 +445,7 @@ class HostConnection(SessionProtocol):
             "encode_p50_ms": round(pipeline.encode_p50_ms(), 3) if pipeline else None,
             "frames_sent": sender.stats.frames if sender else 0,
             "frames_paused": sender.frames_paused if sender else 0,
-            "outages": core.outages,
+            "outages": list(core.outages),
             "datagrams_sent": sender.stats.datagrams if sender else 0,
             "video_binds": sender.binds_received if sender else 0,
             "video_garbage": sender.garbage if sender else 0,

@@ -23,6 +23,7 @@ import logging
 import platform
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -76,6 +77,8 @@ BUSY_PATIENCE_S: Final = 6.0
 HANDSHAKE_RETRIES: Final = 1
 # The audio jitter buffer is asked for what is due this often (a packet is 5 ms).
 AUDIO_TICK_S: Final = 0.004
+# The host's rate changes kept for the stats (the latest).
+RATE_CHANGES_KEPT: Final = 100
 
 
 def _quiet_abandoned_connections(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -209,7 +212,7 @@ class StreamSession:
         self.handshake_retries = 0
         self._video_unread = 0  # video datagrams that came before any Welcome was accepted
         self.host_rate: tuple[int, int] | None = None  # the host's bitrate (kbit/s) and FEC %, as it last said
-        self.rate_changes: list[dict[str, Any]] = []
+        self.rate_changes: deque[dict[str, Any]] = deque(maxlen=RATE_CHANGES_KEPT)
         self.outage_since: float | None = None  # monotonic time the host was last heard, during an outage
 
     # -- driving ---------------------------------------------------------------
@@ -655,10 +658,10 @@ class StreamSession:
             "decode_errors": dec.errors if dec else 0,  # FFmpeg refused an access unit (a keyframe was asked for)
             "frames_skipped": self._frames.skipped if self._frames else 0,  # the decoder was behind
             "keyframe_requests": core.keyframe_requests if core else 0,
-            "outages": core.outages if core else [],
+            "outages": list(core.outages) if core else [],
             "freezes": dec.freezes.summary(time.monotonic()) if dec else None,
             "busy_retries": self.busy_retries, "handshake_retries": self.handshake_retries,
-            "rate_changes": self.rate_changes[-100:],
+            "rate_changes": list(self.rate_changes),
             "keyframes_wanted": self.keyframes_wanted,
             "quic_datagrams_received": self._proto.quic_datagrams_received if self._proto else 0,
             "quic_datagrams_dropped": self._proto.quic_datagrams_dropped if self._proto else 0,  # aioquic's queue full

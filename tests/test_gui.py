@@ -66,8 +66,10 @@ def test_trust_prompt_then_the_pattern_on_screen(app_env, qtbot) -> None:  # typ
     qtbot.waitUntil(lambda: window.stream is not None and window.stream.video.stats.presented >= 10, timeout=20_000)
     assert store.get(f"127.0.0.1:{host.port}") == host.fingerprint
     assert window.table.item(0, 2).text().startswith("yes")
+    shown = window.stream.video.stats.presented
     window.stream.resize(960, 540)
-    qtbot.wait(500)
+    # Pictures keep coming: a few presented after the resize were drawn at the new size.
+    qtbot.waitUntil(lambda: window.stream.video.stats.presented >= shown + 5, timeout=10_000)
     for got, want in zip(sample_bars(window.stream.video), BAR_RGB, strict=True):
         assert all(abs(g - w) <= TOLERANCE for g, w in zip(got, want, strict=True)), (got, want)
     stream = window.stream

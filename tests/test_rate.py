@@ -47,4 +47,4 @@ def test_reports_without_counts_or_with_too_few_packets_change_nothing() -> None
     rc = RateController(10_000, 20, now=0.0)
     assert rc.report(None, None, None, 1.0) is None
     assert rc.report(0, 0, 0, 1.0) is None and rc.report(10, 0, 0, 2.0) is None
-    assert rc.bitrate_kbps == 10_000 and rc.history == []
+    assert rc.bitrate_kbps == 10_000 and list(rc.history) == []

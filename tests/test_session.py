@@ -334,7 +334,7 @@ def test_an_outage_within_the_grace_period_resumes_the_same_session() -> None:
     p.client_cut = False
     p.advance(0.6)  # the next ping gets through
     [back] = of(PeerReturned, p.host_events)
-    assert 5.0 <= back.outage_s <= 6.0 and p.host.outages == [round(back.outage_s, 3)]
+    assert 5.0 <= back.outage_s <= 6.0 and list(p.host.outages) == [round(back.outage_s, 3)]
     assert p.host.streaming and not p.host.peer_silent
     p.advance(20.0)  # and liveness is watched again, not left paused
     assert not p.host.ended and len(of(PeerSilent, p.host_events)) == 1

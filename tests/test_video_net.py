@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 
 import pytest
 
-from lumen_core.net.handoff import Closed, FrameQueue, LatestSlot
+from lumen_core.net.handoff import FrameQueue
 from lumen_core.net.video import EncodedFrame, VideoReceiver, VideoSender, open_video_socket
 from lumen_core.video import FrameReady, Packetizer, VideoConfig
 from lumen_core.video.bind import BindSealer, BindTracker
@@ -40,9 +39,8 @@ def test_sender_to_receiver_over_loopback(gso: bool, binds: bool) -> None:
     host_sock = open_video_socket(("127.0.0.1", 0))
     client_sock = open_video_socket(("127.0.0.1", 0))  # bound before "Start", as a client must
     sent: list[tuple[int, int]] = []
-    sender = VideoSender(host_sock, CONFIG, client_sock.getsockname(), binds=binds,
+    sender = VideoSender(host_sock, CONFIG, client_sock.getsockname(), binds=binds, gso=gso,
                          on_frame_sent=lambda index, us: sent.append((index, us)))
-    sender._gso = gso and sender._gso  # the plain path is the fallback where GSO is missing
     slot: FrameQueue[FrameReady] = FrameQueue()
     receiver = VideoReceiver(client_sock, host_sock.getsockname(), CONFIG, slot, binds=binds)
     sender.start()
@@ -116,35 +114,3 @@ def test_a_newer_bind_from_a_new_address_moves_the_video() -> None:
     for bad in (BindSealer(os.urandom(16), salt).next(), first[:-1], b"garbage", bytes(29)):
         assert not tracker.receive(bad, ("203.0.113.9", 9))
     assert tracker.garbage == 5  # the replay and the four above
-
-
-def test_latest_slot_keeps_only_the_newest() -> None:
-    slot: LatestSlot[int] = LatestSlot()
-    assert slot.take(0.01) is None
-    assert not slot.put(1)
-    assert slot.put(2)  # 1 was never taken
-    assert slot.take() == 2 and slot.skipped == 1
-    woke: list[int | None] = []
-    t = threading.Thread(target=lambda: woke.append(slot.take(5)))
-    t.start()
-    time.sleep(0.05)
-    slot.put(3)
-    t.join(5)
-    assert woke == [3]
-    slot.close()
-    with pytest.raises(Closed):
-        slot.take()
-
-
-def test_frame_queue_keeps_the_chain_and_bounds_it() -> None:
-    queue: FrameQueue[int] = FrameQueue(limit=3)
-    for n in range(3):
-        assert queue.put(n) == 0
-    assert [queue.take(0), queue.take(0)] == [0, 1]  # a burst waits its turn, in order
-    assert queue.put(3) == 0 and queue.put(4) == 0
-    assert queue.put(5) == 3 and queue.skipped == 3  # three behind, no keyframe: the decoder lost its place
-    assert queue.put(6) == 0 and queue.put(7, keyframe=True) == 2  # a keyframe supersedes what waits
-    assert queue.take(0) == 7 and queue.take(0.01) is None
-    queue.close()
-    with pytest.raises(Closed):
-        queue.take()

@@ -52,6 +52,7 @@ class StreamWindow(QWidget):
         box.addStretch()
         waiting.setStyleSheet("background: black;")
         self._stack = QStackedLayout(self)
+        self._stack.setContentsMargins(0, 0, 0, 0)  # the picture edge to edge, no frame around it
         self._stack.addWidget(waiting)
         self._stack.addWidget(self.video_widget)
         self.connection: Connection | None = None

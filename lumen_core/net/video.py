@@ -97,6 +97,7 @@ class VideoSender:
         *,
         binds: bool,
         pace_bps: int | None = None,
+        gso: bool = True,  # False: one sendto per datagram, the path where the kernel has no GSO
         on_frame_skipped: Callable[[], object] | None = None,
         on_frame_sent: Callable[[int, int], None] | None = None,
         on_peer_moved: Callable[[], object] | None = None,
@@ -121,7 +122,7 @@ class VideoSender:
         self._reported_unreachable = 0.0
         self.paused = False  # the client is not there: frames are dropped, not sent
         self.frames_paused = 0
-        self._gso = hasattr(socket, "CMSG_SPACE")
+        self._gso = gso and hasattr(socket, "CMSG_SPACE")
         self._garbage = 0
         self.send_errors = 0
         self._listener = Worker("video-listen", self._listen)

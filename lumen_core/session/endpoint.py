@@ -39,6 +39,7 @@ E = TypeVar("E")
 MAX_QUEUED_DATAGRAMS: Final = 256
 # Events the owner has not read yet; a session produces a handful per input.
 MAX_QUEUED_EVENTS: Final = 4096
+OUTAGES_KEPT: Final = 1000
 # Silence after which a peer is missed, and after which it is given up.
 LIVENESS_S: Final = 3.0
 GRACE_S: Final = 10.0
@@ -65,7 +66,8 @@ class Endpoint(Generic[E]):
         self._grace_s = GRACE_S
         self._last_heard = 0.0
         self._silent_since: float | None = None
-        self.outages: list[float] = []  # seconds each outage the session lived through lasted
+        # Seconds each outage the session lived through lasted (the latest OUTAGES_KEPT).
+        self.outages: deque[float] = deque(maxlen=OUTAGES_KEPT)
 
     @property
     def peer_silent(self) -> bool:

@@ -20,6 +20,7 @@ decrease answered takes a report or two to clear.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
@@ -34,6 +35,7 @@ FEC_STEP_DOWN: Final = 5
 RANDOM_LOSS_DELAY_S: Final = 0.008
 # A change the encoder is told about: at least this big, unless it reaches a bound.
 MIN_CHANGE: Final = 0.05
+HISTORY_KEPT: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,8 @@ class RateController:
         self._last = (0, 0)  # the first report's loss is over the session so far
         self._last_decrease = now - HOLD_AFTER_DECREASE_S
         self.loss = 0.0
-        self.history: list[tuple[float, int, int, str]] = []  # (time, kbps, fec %, reason), each change
+        # (time, kbps, fec %, reason), each change; a session of months keeps the latest.
+        self.history: deque[tuple[float, int, int, str]] = deque(maxlen=HISTORY_KEPT)
 
     def pace_bps(self, ceiling_bps: int) -> int:
         """How fast a frame's datagrams should leave: the configured ceiling while the
