@@ -312,7 +312,7 @@ class SyntheticPipeline:
                 return
             data = synthetic_frame(index)
             capture_ns = time.monotonic_ns()  # at submit, as M3's synthetic source stamps it
-            self._sink(EncodedFrame(data=data, keyframe=True, pts_ns=capture_ns + self._wall_offset_ns,
+            self._sink(EncodedFrame(data=data, keyframe=True, pts_ns=capture_ns + self._wall_offset_ns, chained=False,
                                     capture_ns=capture_ns))
             self.frames += 1
             self.keyframes += 1

@@ -68,6 +68,30 @@ def test_sender_to_receiver_over_loopback(gso: bool, binds: bool) -> None:
         host_sock.close()
 
 
+@pytest.mark.parametrize("chained", [True, False], ids=["codec", "m3-synthetic"])
+def test_a_keyframe_drops_what_waits_only_in_a_chained_stream(chained: bool) -> None:
+    host_sock = open_video_socket(("127.0.0.1", 0))
+    client_sock = open_video_socket(("127.0.0.1", 0))
+    sender = VideoSender(host_sock, CONFIG, client_sock.getsockname(), binds=False)
+    slot: FrameQueue[FrameReady] = FrameQueue()
+    receiver = VideoReceiver(client_sock, host_sock.getsockname(), CONFIG, slot, binds=False)
+    receiver.start()
+    try:
+        for i in range(3):  # queued before the send thread runs: as when it is late
+            sender.submit(EncodedFrame(data=bytes([i]) * 1000, keyframe=True, pts_ns=i, capture_ns=0, chained=chained))
+        sender.start()
+        # The client's own queue keeps only the newest keyframe: count what was reassembled.
+        wait_for(lambda: receiver.stats.frames_completed == (3 if not chained else 1))
+        assert sender.stats.frames == (3 if not chained else 1)
+        assert take_frames(slot, 1)[0].data[0] == 2
+    finally:
+        for part in (sender, receiver):
+            part.stop()
+        sender.join()
+        receiver.join()
+        host_sock.close()
+
+
 def test_receiver_survives_garbage_and_forgeries() -> None:
     fake_host = open_video_socket(("127.0.0.1", 0))
     client_sock = open_video_socket(("127.0.0.1", 0))

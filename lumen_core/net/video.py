@@ -84,6 +84,9 @@ class EncodedFrame:
     keyframe: bool
     pts_ns: int  # the host's wall clock (UNIX-epoch ns) at capture: what the header carries
     capture_ns: int  # the host's monotonic clock at capture: for its processing time
+    # A codec's frames depend on the ones before, so a keyframe makes those still queued
+    # worthless. M3's synthetic frames each stand alone, and its client checks every one.
+    chained: bool = True
 
 
 class VideoSender:
@@ -168,9 +171,10 @@ class VideoSender:
 
     def submit(self, frame: EncodedFrame) -> None:
         """Hand over an encoded frame (any thread). It waits behind the frames not sent
-        yet; a keyframe makes them worthless and they are dropped, and a full queue is
-        dropped whole: the decoder's reference chain then needs an IDR."""
-        if self._slot.put(frame, keyframe=frame.keyframe) and not frame.keyframe and self._on_frame_skipped:
+        yet; a keyframe of a chained stream makes them worthless and they are dropped, and a
+        full queue is dropped whole: the decoder's reference chain then needs an IDR."""
+        dropped = self._slot.put(frame, keyframe=frame.keyframe and frame.chained)
+        if dropped and not frame.keyframe and self._on_frame_skipped:
             self._on_frame_skipped()
 
     def stop(self) -> None:
