@@ -19,8 +19,9 @@ import av
 from av.video.codeccontext import VideoCodecContext
 
 from lumen_core.net.video import EncodedFrame
-from lumen_core.net.worker import Worker
 from lumen_core.video.bitstream import detect_codec, is_keyframe
+
+from .video import UnencodedPipeline
 
 
 class ReplayError(Exception):
@@ -59,40 +60,22 @@ def load_recording(path: Path) -> Recording:
     return Recording(codec, frames, picture.width, picture.height)
 
 
-class ReplayPipeline:
+class ReplayPipeline(UnencodedPipeline):
     """The host's video pipeline for a recording: what VideoPipeline is for an encoder."""
 
     def __init__(self, recording: Recording, fps: int, sink: Callable[[EncodedFrame], None],
                  wall_offset_ns: int) -> None:
+        super().__init__("video-replay")
         self._recording = recording
         self._interval_ns = 1_000_000_000 // max(1, fps)
         self._sink = sink
         self._wall_offset_ns = wall_offset_ns
         self._restart = False
-        self._worker = Worker("video-replay", self._run)
         self.encoder_name = f"none (replaying {recording.codec}, {len(recording.frames)} frames)"
-        self.frames = 0
-        self.keyframes = 0
-        self.loops = 0
-
-    def start(self) -> None:
-        self._worker.start()
 
     def request_keyframe(self) -> None:
         """Any thread: the next frame sent is the recording's first, a keyframe."""
         self._restart = True
-
-    def set_bitrate(self, kbps: int) -> None:
-        pass  # a recording has the bitrate it was made with
-
-    def stop(self) -> None:
-        self._worker.stop()
-
-    def join(self) -> None:
-        self._worker.join()
-
-    def encode_p50_ms(self) -> float:
-        return 0.0
 
     def _run(self) -> None:
         frames = self._recording.frames
@@ -106,7 +89,6 @@ class ReplayPipeline:
             due = max(due + self._interval_ns, now - self._interval_ns)  # late: skip the slot, as the encoder does
             if self._restart or position == len(frames):
                 self._restart = False
-                self.loops += position == len(frames)
                 position = 0
             data, keyframe = frames[position]
             position += 1

@@ -271,7 +271,37 @@ def synthetic_frame(index: int, length: int = SYNTHETIC_FRAME_BYTES) -> bytes:
     return (index & 0xFFFFFFFF).to_bytes(4, "little") + body[4:length]
 
 
-class SyntheticPipeline:
+class UnencodedPipeline:
+    """What the pipelines that encode nothing share (M3's synthetic frames, a recording):
+    one worker running ``_run``, no bitrate to change, no encode time."""
+
+    encoder_name: str
+
+    def __init__(self, thread_name: str) -> None:
+        self._worker = Worker(thread_name, self._run)
+        self.frames = 0
+        self.keyframes = 0
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._worker.stop()
+
+    def join(self) -> None:
+        self._worker.join()
+
+    def set_bitrate(self, kbps: int) -> None:
+        pass  # the frames were made already, at the size they have
+
+    def encode_p50_ms(self) -> float:
+        return 0.0
+
+
+class SyntheticPipeline(UnencodedPipeline):
     """M3's synthetic source: ``frames`` raw test frames, one every 16 ms, each flagged
     as a keyframe (user_flags 0x05), then ``on_done``. Its Welcome announces ``frames``,
     so an M3 client checks every byte and stops after the last."""
@@ -280,31 +310,14 @@ class SyntheticPipeline:
 
     def __init__(self, frames: int, sink: Callable[[EncodedFrame], None], wall_offset_ns: int,
                  on_done: Callable[[], object]) -> None:
+        super().__init__("m3-synthetic")
         self._count = frames
         self._sink = sink
         self._wall_offset_ns = wall_offset_ns
         self._on_done = on_done
-        self._worker = Worker("m3-synthetic", self._run)
-        self.frames = 0
-        self.keyframes = 0
-
-    def start(self) -> None:
-        self._worker.start()
 
     def request_keyframe(self) -> None:
         pass  # every synthetic frame stands alone
-
-    def set_bitrate(self, kbps: int) -> None:
-        pass  # raw test frames have the size M3 gives them
-
-    def stop(self) -> None:
-        self._worker.stop()
-
-    def join(self) -> None:
-        self._worker.join()
-
-    def encode_p50_ms(self) -> float:
-        return 0.0
 
     def _run(self) -> None:
         for index in range(self._count):

@@ -3,7 +3,7 @@
 Pads get stable indices 0..MAX_LOCAL_PADS-1 in order of arrival; a pad that is
 unplugged frees its index for the next one. Each pad's state is read in contract units
 (GameStream button flags, +y = up sticks, 0..255 triggers) and handed to the listener
-(a session, through ``pipeline.wire``); the poller is also the session's rumble sink, and
+(a session, through ``wiring.wire``); the poller is also the session's rumble sink, and
 plays the host's rumble on the pad with that index.
 """
 

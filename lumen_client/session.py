@@ -3,7 +3,7 @@
 ``StreamSession`` owns the pieces of one session: the QUIC connection (control stream
 and side planes on the asyncio loop, driven by the sans-IO lumen_core.session core),
 the video socket, receiver and decoder (threads), audio, pads. The headless CLI, the
-desktop client and ``--input-test`` all put it together with ``pipeline.wire``: what it
+desktop client and ``--input-test`` all put it together with ``wiring.wire``: what it
 produces goes to the sinks it is given, what the person does comes in through its typed
 calls (any thread). ``run`` returns a ``SessionResult``.
 

@@ -17,6 +17,27 @@ TOLERANCE = 24  # codec error on flat colour bars is a few steps; a wrong matrix
 SIZE = (640, 360)
 
 
+@pytest.fixture
+def make_window(xvfb_display: str, qtbot):  # type: ignore[no-untyped-def]
+    """VideoWindows deleted on this (the GUI) thread when the test ends: left to the garbage
+    collector, a window's C++ side could be destroyed on whichever thread collects it."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from lumen_client.app.presenter import VideoWindow
+
+    made: list[VideoWindow] = []
+
+    def make() -> VideoWindow:
+        made.append(VideoWindow())
+        return made[-1]
+
+    yield make
+    for window in made:
+        window.close()
+        window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def _pictures(count: int) -> list[av.VideoFrame]:
     encoder, _ = open_encoder(EncoderSettings("h264", *SIZE, 60, 4000), ["libx264"])
     decoder = av.CodecContext.create("h264", "r")
@@ -30,12 +51,12 @@ def _pictures(count: int) -> list[av.VideoFrame]:
 
 
 @pytest.mark.parametrize("conversion", ["shader", "cpu"])
-def test_the_pattern_shows_its_colours(xvfb_display: str, qtbot, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+def test_the_pattern_shows_its_colours(make_window, qtbot, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
                                        conversion: str) -> None:
-    from lumen_client.app.presenter import CONVERSION_ENV, VideoWindow
+    from lumen_client.app.presenter import CONVERSION_ENV
 
     monkeypatch.setenv(CONVERSION_ENV, conversion)
-    window = VideoWindow()
+    window = make_window()
     window.resize(*SIZE)
     window.show()
     qtbot.waitUntil(window.isExposed, timeout=10_000)
@@ -54,13 +75,10 @@ def test_the_pattern_shows_its_colours(xvfb_display: str, qtbot, monkeypatch: py
         colour = image.pixelColor(x0 + x * w // SIZE[0], y0 + y * h // SIZE[1])
         got = (colour.red(), colour.green(), colour.blue())
         assert all(abs(g - v) <= TOLERANCE for g, v in zip(got, want, strict=True)), (conversion, got, want)
-    window.close()
 
 
-def test_pictures_pushed_faster_than_painted_are_skipped_not_queued(xvfb_display: str, qtbot) -> None:  # type: ignore[no-untyped-def]
-    from lumen_client.app.presenter import VideoWindow
-
-    window = VideoWindow()  # not shown: nothing is painted, the slot keeps the newest
+def test_pictures_pushed_faster_than_painted_are_skipped_not_queued(make_window) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()  # not shown: nothing is painted, the slot keeps the newest
     pictures = _pictures(3)
     for n, frame in enumerate(pictures):
         window.sink.push(Picture(frame, 0, n, 0))

@@ -1,7 +1,7 @@
 """A stream session on its own thread ("lumen-net", an asyncio loop), reporting to Qt
 through signals. The GUI thread never waits on the network.
 
-The session is wired (``pipeline.wire``) to the stream window's sinks: its GL window for
+The session is wired (``wiring.wire``) to the stream window's sinks: its GL window for
 pictures, the sound card, the pads."""
 
 from __future__ import annotations

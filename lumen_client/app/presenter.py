@@ -119,6 +119,16 @@ def to_rgba(frame: av.VideoFrame) -> av.VideoFrame:
                           src_color_range="JPEG" if frame.color_range == 2 else "MPEG", dst_color_range="JPEG")
 
 
+def _program(fragment_shader: str) -> tuple[int, dict[str, int]]:
+    """A linked program of the quad's vertex shader and ``fragment_shader``, and where its
+    two attributes are."""
+    program = shaders.compileProgram(
+        shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
+        shaders.compileShader(fragment_shader, GL.GL_FRAGMENT_SHADER),
+    )
+    return program, {name: GL.glGetAttribLocation(program, name) for name in ("position", "texcoord")}
+
+
 def letterbox(view_w: int, view_h: int, pic_w: int, pic_h: int) -> tuple[int, int, int, int]:
     """The largest rectangle of the picture's aspect centred in the view: x, y, w, h."""
     scale = min(view_w / pic_w, view_h / pic_h)
@@ -146,8 +156,8 @@ class VideoWindow(QOpenGLWindow):
         self._presented = 0
         self._detached = False
         self._swapping: Picture | None = None  # drawn, its buffer swap not yet done
-        self._program = None
-        self._rgba_program = None
+        self._program: int | None = None
+        self._rgba_program: int | None = None
         self.cpu_conversion = False  # set when the context is made: see the module's docstring
         self._filter: int | None = None  # texture 0's filter now
         self._uniforms: dict[str, int] = {}
@@ -159,16 +169,12 @@ class VideoWindow(QOpenGLWindow):
         self._picture_size: tuple[int, int] | None = None
         # Each picture as it is shown, with when (monotonic ns): the overlay's and bench's latencies.
         self.on_presented: Callable[[Picture, int], None] | None = None
+        self.sink: Sink[Picture] = Each(self._put)  # where the session's pictures go: the slot, newest wins
         self.overlay_lines: list[str] = []
         self.frame_arrived.connect(self._paint_now, Qt.ConnectionType.QueuedConnection)
         self.frameSwapped.connect(self._swapped)
 
     # -- the video sink (the decode thread) -----------------------------------------------
-
-    @property
-    def sink(self) -> Sink[Picture]:
-        """Where the session's pictures go: the slot, newest wins."""
-        return Each(self._put)
 
     def _put(self, picture: Picture) -> None:
         if self.cpu_conversion and picture.frame.format.name != "rgba":
@@ -211,24 +217,16 @@ class VideoWindow(QOpenGLWindow):
     # -- GL thread (the GUI thread) ----------------------------------------------------
 
     def initializeGL(self) -> None:
-        self._tex_shape = self._conversion = self._filter = None  # a new context: new textures and programs
+        self._tex_shape = self._conversion = None  # a new context: new textures and programs
+        self._filter = GL.GL_LINEAR  # what the textures are made with, below
         renderer = bytes(GL.glGetString(GL.GL_RENDERER) or b"")
         choice = os.environ.get(CONVERSION_ENV, "")
         self.cpu_conversion = choice == "cpu" or (choice != "shader" and any(s in renderer for s in SOFTWARE_RENDERERS))
-        self._rgba_program = shaders.compileProgram(
-            shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
-            shaders.compileShader(RGBA_FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
-        )
-        self._rgba_attributes = {name: GL.glGetAttribLocation(self._rgba_program, name)
-                                 for name in ("position", "texcoord")}
-        self._program = shaders.compileProgram(
-            shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
-            shaders.compileShader(FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
-        )
+        self._rgba_program, self._rgba_attributes = _program(RGBA_FRAGMENT_SHADER)
+        self._program, self._attributes = _program(FRAGMENT_SHADER)
         program = self._program
         self._uniforms = {name: GL.glGetUniformLocation(program, name)
                           for name in ("yuv_to_rgb", "offset", "nv12", "plane0", "plane1", "plane2")}
-        self._attributes = {name: GL.glGetAttribLocation(program, name) for name in ("position", "texcoord")}
         GL.glUseProgram(program)
         for i, name in enumerate(("plane0", "plane1", "plane2")):
             GL.glUniform1i(self._uniforms[name], i)  # texture unit i; uniforms keep their values
@@ -320,21 +318,15 @@ class VideoWindow(QOpenGLWindow):
         x, y, w, h = letterbox(vw, vh, *self._picture_size)
         GL.glViewport(x, y, w, h)
         rgba = self._tex_shape is not None and self._tex_shape[2] == "rgba"
-        if rgba:
-            # Shown at its own size, a picture is copied pixel for pixel: llvmpipe's fast path.
-            wanted = GL.GL_NEAREST if (w, h) == self._picture_size else GL.GL_LINEAR
-            if wanted != self._filter:
-                GL.glActiveTexture(GL.GL_TEXTURE0)
-                GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[0])
-                GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, wanted)
-                GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, wanted)
-                self._filter = wanted
-        elif self._filter not in (None, GL.GL_LINEAR):
+        # An RGBA picture shown at its own size is copied pixel for pixel (llvmpipe's fast
+        # path); everything else is filtered.
+        wanted = GL.GL_NEAREST if rgba and (w, h) == self._picture_size else GL.GL_LINEAR
+        if wanted != self._filter:
             GL.glActiveTexture(GL.GL_TEXTURE0)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[0])
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
-            self._filter = GL.GL_LINEAR
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, wanted)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, wanted)
+            self._filter = wanted
         GL.glUseProgram(self._rgba_program if rgba else self._program)
         for i in range(3):
             GL.glActiveTexture(GL.GL_TEXTURE0 + i)
