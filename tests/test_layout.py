@@ -1,5 +1,6 @@
 """The shape of the house: no import cycles among the product's modules (lazy imports
-count; ``if TYPE_CHECKING`` ones do not), and the benchmarks stay out of the packages."""
+count; ``if TYPE_CHECKING`` ones do not), the benchmarks stay out of the packages, and
+every module that does something has its own test module where tests/ mirrors it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import ast
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from project import ROOT
+
 PACKAGES = {"lumen_core": ROOT / "lumen_core", "lumen_client": ROOT / "lumen_client", "lumen_host": ROOT / "host"}
 
 
@@ -141,3 +143,41 @@ def test_benchmarks_are_not_packaged() -> None:
     packaged = set(setuptools["packages"]) | set(setuptools["package-dir"].values())
     assert not {p for p in packaged if p.split(".")[0] in ("bench", "benchmarks", "tests")}
     assert not list(ROOT.glob("lumen_*/bench*.py")) and not (ROOT / "host" / "bench.py").exists()
+
+
+# Folders of the checkout -> where their tests live (host/ is packaged as lumen_host).
+TESTED = {"lumen_core": ROOT / "lumen_core", "lumen_client": ROOT / "lumen_client", "host": ROOT / "host"}
+
+
+def does_something(path: Path) -> bool:
+    """A module with a function, or a class with a method: data and re-exports are not."""
+    tree = ast.parse(path.read_text(), str(path))
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    return any(isinstance(node, functions) or (isinstance(node, ast.ClassDef) and any(
+        isinstance(item, functions) for item in node.body)) for node in tree.body)
+
+
+def test_module_for(folder: str, path: Path) -> Path:
+    """lumen_core/video/header.py -> tests/lumen_core/video/test_header.py; a package's
+    own code (decode/__init__.py) -> tests/lumen_client/decode/test_decode.py."""
+    relative = path.relative_to(ROOT / folder)
+    name = relative.parent.name or folder if relative.stem == "__init__" else relative.stem
+    return ROOT / "tests" / folder / relative.parent / f"test_{name}.py"
+
+
+def missing_test_modules() -> list[str]:
+    return sorted(str(test_module_for(folder, path).relative_to(ROOT)) for folder, root in TESTED.items()
+                  for path in root.rglob("*.py") if does_something(path) and not test_module_for(folder, path).exists())
+
+
+def test_every_module_has_its_test_module() -> None:
+    assert test_module_for("lumen_client", ROOT / "lumen_client/decode/__init__.py").name == "test_decode.py"
+    assert missing_test_modules() == []
+
+
+def test_every_test_module_is_named_for_a_module() -> None:
+    """The other way round: a test module under a package's folder tests a module of it."""
+    expected = {test_module_for(folder, path) for folder, root in TESTED.items() for path in root.rglob("*.py")}
+    strays = [str(test.relative_to(ROOT)) for folder in TESTED
+              for test in (ROOT / "tests" / folder).rglob("test_*.py") if test not in expected]
+    assert strays == []
