@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import av
 import pytest
+from desktop_app import TOLERANCE
 from lumen_host.pattern import BAR_RGB, bar_centres
 from lumen_host.video import EncoderSettings, PatternVideo, open_encoder
 
 from lumen_client.app.presenter import colour_conversion, letterbox, swscale_colorspace
 from lumen_client.pipeline import Picture
 
-TOLERANCE = 24  # codec error on flat colour bars is a few steps; a wrong matrix is 30+
 SIZE = (640, 360)
 
 
