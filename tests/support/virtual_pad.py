@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import time
 from pathlib import Path
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -22,6 +23,19 @@ UpdateFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 PlayerIndexFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int)
 SetLedFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint8, ctypes.c_uint8, ctypes.c_uint8)
 SendEffectFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+
+# SDL's GameController numbering (SDL_GameControllerButton, SDL_GameControllerAxis).
+SDL_BUTTON_A, SDL_BUTTON_DPAD_UP = 0, 11
+SDL_AXIS_LEFTX, SDL_AXIS_LEFTY, SDL_AXIS_TRIGGERLEFT, SDL_AXIS_TRIGGERRIGHT = 0, 1, 4, 5
+
+
+def wait_for(condition, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll what the controller or a client printed until ``condition`` holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
 
 
 class VirtualJoystickDesc(ctypes.Structure):
