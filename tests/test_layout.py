@@ -157,7 +157,7 @@ def does_something(path: Path) -> bool:
         isinstance(item, functions) for item in node.body)) for node in tree.body)
 
 
-def test_module_for(folder: str, path: Path) -> Path:
+def mirror_of(folder: str, path: Path) -> Path:
     """lumen_core/video/header.py -> tests/lumen_core/video/test_header.py; a package's
     own code (decode/__init__.py) -> tests/lumen_client/decode/test_decode.py."""
     relative = path.relative_to(ROOT / folder)
@@ -166,18 +166,18 @@ def test_module_for(folder: str, path: Path) -> Path:
 
 
 def missing_test_modules() -> list[str]:
-    return sorted(str(test_module_for(folder, path).relative_to(ROOT)) for folder, root in TESTED.items()
-                  for path in root.rglob("*.py") if does_something(path) and not test_module_for(folder, path).exists())
+    return sorted(str(mirror_of(folder, path).relative_to(ROOT)) for folder, root in TESTED.items()
+                  for path in root.rglob("*.py") if does_something(path) and not mirror_of(folder, path).exists())
 
 
 def test_every_module_has_its_test_module() -> None:
-    assert test_module_for("lumen_client", ROOT / "lumen_client/decode/__init__.py").name == "test_decode.py"
+    assert mirror_of("lumen_client", ROOT / "lumen_client/decode/__init__.py").name == "test_decode.py"
     assert missing_test_modules() == []
 
 
 def test_every_test_module_is_named_for_a_module() -> None:
     """The other way round: a test module under a package's folder tests a module of it."""
-    expected = {test_module_for(folder, path) for folder, root in TESTED.items() for path in root.rglob("*.py")}
+    expected = {mirror_of(folder, path) for folder, root in TESTED.items() for path in root.rglob("*.py")}
     strays = [str(test.relative_to(ROOT)) for folder in TESTED
               for test in (ROOT / "tests" / folder).rglob("test_*.py") if test not in expected]
     assert strays == []

@@ -92,9 +92,11 @@ class MainWindow(QMainWindow):
         self.message: QMessageBox | None = None
         self.rows: list[SavedHost | FoundHost] = []
         self.lan = LanHosts()
-        self.lan.changed.connect(lambda _hosts: self.refresh())
+        # Bound to the window, not a lambda: Qt then drops a probe's late result with the
+        # window, instead of delivering it to a table already deleted.
+        self.lan.changed.connect(self._host_status_changed)
         self.reachability = Reachability()
-        self.reachability.result.connect(lambda _address, _rtt: self.refresh())
+        self.reachability.result.connect(self._host_status_changed)
         self.table.currentCellChanged.connect(lambda *_: self._update_buttons())
         self.refresh()
         if discover and (why := self.lan.start()):
@@ -112,6 +114,9 @@ class MainWindow(QMainWindow):
         return self._identity
 
     # -- the host list ----------------------------------------------------------------
+
+    def _host_status_changed(self, *_: object) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         """The saved hosts, then the LAN's hosts that are not saved; with trust and status."""

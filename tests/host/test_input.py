@@ -25,7 +25,6 @@ from lumen_core.input import Kind
 pytestmark = pytest.mark.timeout(120)
 
 
-
 def ev(kind: Kind, code: int = 0, x: int = 0, y: int = 0, flags: int = 0) -> InputEvent:
     return InputEvent(kind=kind, code=code, x=x, y=y, flags=flags)
 

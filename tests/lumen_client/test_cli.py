@@ -68,8 +68,6 @@ def test_an_unreachable_host_is_one_line_without_asyncio_noise() -> None:
     one_line(res, 1, "no answer from 127.0.0.1:9 within 10 s")
 
 
-
-
 def test_malformed_pin_exits_2_before_any_packet(tmp_path: Path) -> None:
     listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listener.bind(("127.0.0.1", 0))

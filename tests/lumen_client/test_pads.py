@@ -27,10 +27,6 @@ from lumen_core.gamepad import LUMEN_BTN_A, LUMEN_BTN_UP, PadState, sdl_trigger
 pytestmark = pytest.mark.timeout(120)
 
 
-
-
-
-
 def test_virtual_controller_reaches_the_host_and_feels_its_rumble(tmp_path: Path) -> None:
     host = start_host(tmp_path, "--rumble-test", "--max-sessions", "1")
     poller = PadPoller()

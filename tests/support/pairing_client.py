@@ -1,10 +1,10 @@
 """Pairing attempts from one process, run by test_pairing.py inside its network
 namespace; prints one JSON object per attempt or step.
 
-    python tests/pairing_client.py HOST PORT burst N CODE     N attempts at once with CODE
-    python tests/pairing_client.py HOST PORT attempt CODE     one attempt
-    python tests/pairing_client.py HOST PORT abandon CODE     pair, and vanish on the host's reply
-    python tests/pairing_client.py HOST PORT forge VICTIM_KEY claim VICTIM_KEY (hex), sign with another
+    python tests/support/pairing_client.py HOST PORT burst N CODE     N attempts at once with CODE
+    python tests/support/pairing_client.py HOST PORT attempt CODE     one attempt
+    python tests/support/pairing_client.py HOST PORT abandon CODE     pair, and vanish on the host's reply
+    python tests/support/pairing_client.py HOST PORT forge VICTIM_KEY claim VICTIM_KEY (hex), sign with another
 
 Each attempt uses the client key in $XDG_CONFIG_HOME/lumen (the forger its own).
 """

@@ -37,7 +37,6 @@ def wait_for(condition, timeout_s: float = 10.0) -> None:  # type: ignore[no-unt
         time.sleep(0.05)
 
 
-
 class VirtualJoystickDesc(ctypes.Structure):
     _fields_ = [
         ("version", ctypes.c_uint16), ("type", ctypes.c_uint16), ("naxes", ctypes.c_uint16),

@@ -40,3 +40,30 @@ def test_the_host_list_shows_online_offline_lan_hosts_and_a_fingerprint_warning(
     finally:
         window.close()
         host.stop()
+
+
+def test_a_probe_answering_after_its_window_is_gone_is_dropped(xvfb_display, tmp_path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A host that does not answer keeps its probe running for PROBE_TIMEOUT_S after the
+    window closes; its result must not reach the deleted host list."""
+    import shiboken6
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from hosts import free_udp_port
+    from PySide6.QtCore import QEvent, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from lumen_client.app.host_status import PROBE_TIMEOUT_S
+    from lumen_client.app.keyring_store import KeyringTrustStore
+    from lumen_client.app.main_window import MainWindow
+    from lumen_client.app.settings import SavedHost, Settings
+    from lumen_client.trust_store import TrustStore
+
+    settings = Settings.load(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    settings.hosts = [SavedHost("silent", f"127.0.0.1:{free_udp_port()}")]
+    window = MainWindow(settings, KeyringTrustStore(TrustStore(tmp_path / "pins.json")),
+                        identity=Ed25519PrivateKey.generate(), discover=False)  # deleted here, not by qtbot
+    window.show()
+    window.close()  # the probe is in flight
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not shiboken6.isValid(window)
+    qtbot.wait(int(PROBE_TIMEOUT_S * 1000) + 500)  # the probe gives up and emits: nothing may reach the table

@@ -2,7 +2,6 @@
 give back exactly the frames sent (or count why not), and GRO batches give exactly what single
 datagrams give, on the C fast path and without it."""
 
-
 from __future__ import annotations
 
 import os
@@ -195,7 +194,6 @@ def test_mutated_plain_datagrams_never_escape(batch: list[bytes]) -> None:
     assert st_.datagrams == len(batch) == st_.packets_received + st_.oversize
     for f in frames(r):
         assert len(f.data) <= PLAIN.max_frame_bytes
-
 
 
 BATCH_KEY = bytes(range(16))
