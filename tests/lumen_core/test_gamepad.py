@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lumen_core import gamepad as gp
-from lumen_core.datagrams import PadAxis, PadButton, PadSnapshot, parse_datagram
 from lumen_core.gamepad import LUMEN_BTN_A, LUMEN_BTN_B, PadState, PadTracker, sdl_stick_y, sdl_trigger
 
 
@@ -23,16 +22,6 @@ def test_sdl_conversions() -> None:
 def test_seq_comparison_wraps() -> None:
     assert gp.seq_newer(1, 0) and gp.seq_newer(0, 2**32 - 1) and not gp.seq_newer(5, 5)
     assert not gp.seq_newer(0, 1)
-
-
-def _apply(tracker: PadTracker, data: bytes) -> None:
-    msg = parse_datagram(data)
-    if isinstance(msg, PadButton):
-        tracker.apply_button(msg.pad, msg.seq, msg.flag, msg.down)
-    elif isinstance(msg, PadAxis):
-        tracker.apply_axis(msg.pad, msg.seq, msg.axis, msg.value)
-    elif isinstance(msg, PadSnapshot):
-        tracker.apply_snapshot(msg.pad, msg.seq, msg.state)
 
 
 def test_old_events_and_snapshots_are_ignored() -> None:

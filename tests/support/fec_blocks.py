@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
+from lumen_core.errors import FecError
 from lumen_core.fec import recover
 
 
@@ -33,3 +35,11 @@ def rebuilds(engine, k: int, m: int, data: np.ndarray, lost: list[int]) -> None:
     recovery = {i: b for i, b in present.items() if i >= k}
     assert engine.rebuild(k, m, rows, have, recovery) == len(missing)
     assert (rows == data).all()
+
+
+def k_minus_1_do_not(engine, k: int, m: int, shards: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """With only k - 1 shards, both forms of recovery refuse."""
+    with pytest.raises(FecError):
+        recover(engine, k, m, {i: shards[i].tobytes() for i in range(k - 1)})
+    with pytest.raises(FecError):
+        engine.rebuild(k, m, shards.copy(), bytes(i < k - 1 for i in range(k + m)), {})
