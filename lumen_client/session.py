@@ -60,6 +60,7 @@ from lumen_core.video import FrameReady
 from .address import format_address
 from .audio import AudioReceiver
 from .decode.thread import DecoderThread
+from .dial import DialTimeout, dial
 from .pipeline import NO_SINKS, Rumble, Sinks
 from .stats import HostTimes
 from .trust_store import PinStore
@@ -68,8 +69,10 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S: Final = 10.0
 WELCOME_TIMEOUT_S: Final = 10.0
-# A host that says it is busy is asked again this often, for this long, before giving up:
-# its last client may be on its way out (gone without a goodbye, or just finishing).
+# A host that says it is busy is asked again this often, for this long from its first
+# "busy", before giving up: its last client may be on its way out (gone without a
+# goodbye, or just finishing). Counted from the answer, not the start: on a lossy link
+# the connecting alone can take most of it.
 BUSY_RETRY_S: Final = 0.5
 BUSY_PATIENCE_S: Final = 6.0
 # A handshake that stalls after QUIC connected (no Welcome, or the host's "no Start")
@@ -169,11 +172,8 @@ class ClientConnection(SessionProtocol):
         super().__init__(*args, **kwargs)
         self.stream = stream
 
-    def on_handshake(self) -> None:
-        self.stream.on_handshake(self)
-
     def on_terminated(self, code: int, reason: str) -> None:
-        self.stream.on_terminated(code, reason)
+        self.stream.on_terminated(self, code, reason)
 
 
 class StreamSession:
@@ -210,6 +210,7 @@ class StreamSession:
         self._first_audio: float | None = None
         self.busy_retries = 0
         self.handshake_retries = 0
+        self.dials = 0  # QUIC attempts started, over every connection (lumen_client.dial)
         self._video_unread = 0  # video datagrams that came before any Welcome was accepted
         self.host_rate: tuple[int, int] | None = None  # the host's bitrate (kbit/s) and FEC %, as it last said
         self.rate_changes: deque[dict[str, Any]] = deque(maxlen=RATE_CHANGES_KEPT)
@@ -219,13 +220,13 @@ class StreamSession:
 
     async def run(self) -> SessionResult:
         """Connect and stream until the duration ends, the host leaves, or stop(). A host
-        that answers "busy" is asked again for BUSY_PATIENCE_S."""
+        that answers "busy" is asked again for BUSY_PATIENCE_S from its first "busy"."""
         self._loop = asyncio.get_running_loop()
         self._loop.set_exception_handler(_quiet_abandoned_connections)
         opts = self.options
         # Bound before Hello: Start carries this port, and video may follow it at once.
         self._video_socket = open_video_socket(("::" if ":" in opts.host else "0.0.0.0", 0))
-        give_up = self._loop.time() + BUSY_PATIENCE_S
+        give_up: float | None = None  # set by the first "busy"
         handshake_retries = HANDSHAKE_RETRIES
         try:
             while True:
@@ -242,7 +243,11 @@ class StreamSession:
                         continue
                     if exc.code == GoodbyeCode.NOT_PAIRED:  # refused at the handshake; a revocation ends a stream
                         raise NotPaired(opts.address) from None
-                    if exc.code != GoodbyeCode.HOST_BUSY or self._loop.time() + BUSY_RETRY_S > give_up:
+                    if exc.code != GoodbyeCode.HOST_BUSY:
+                        raise
+                    if give_up is None:
+                        give_up = self._loop.time() + BUSY_PATIENCE_S
+                    if self._loop.time() + BUSY_RETRY_S > give_up:
                         raise
                     log.info("%s is busy; asking again in %.1f s", opts.host, BUSY_RETRY_S)
                     self.busy_retries += 1
@@ -267,25 +272,28 @@ class StreamSession:
             handshake_timeout_s=WELCOME_TIMEOUT_S, wall_offset_ns=time.time_ns() - time.monotonic_ns(),
             identity=opts.identity, pair_pin=opts.pair_pin,
         ), stats_source=self._stats_report)
+        self._proto = None
         try:
-            async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                connection = connect(opts.host, opts.port, configuration=client_configuration(),
-                                     create_protocol=partial(ClientConnection, stream=self))
-                await connection.__aenter__()
-        except TimeoutError:
+            connection = await dial(partial(connect, opts.host, opts.port, configuration=client_configuration(),
+                                            create_protocol=partial(ClientConnection, stream=self)),
+                                    CONNECT_TIMEOUT_S)
+        except DialTimeout:
             raise SessionError(f"no answer from {opts.host}:{opts.port} within {CONNECT_TIMEOUT_S:.0f} s "
                                "(is lumen-host running there, and udp/" + f"{opts.port} open?)") from None
         except OSError as exc:
             raise SessionError(f"cannot reach {opts.host}:{opts.port}: {exc.strerror or exc}") from None
         except ConnectionError as exc:
             raise self._error or SessionError(f"connection to {opts.host}:{opts.port} failed: {exc}") from None
+        self.dials += connection.attempts
         try:
+            assert isinstance(connection.protocol, ClientConnection)  # create_protocol made it
+            self._connected(connection.protocol)
             if self._error is not None:
                 raise self._error
             await self._stream()
         finally:
             await self._teardown()
-            await connection.__aexit__(None, None, None)
+            await connection.close()
         if self._error is not None:
             raise self._error
 
@@ -359,7 +367,8 @@ class StreamSession:
 
     # -- connection events (event loop thread) -------------------------------------
 
-    def on_handshake(self, proto: ClientConnection) -> None:
+    def _connected(self, proto: ClientConnection) -> None:
+        """The dial's winner: trust its certificate, then start the session on it."""
         self._proto = proto
         observed = proto.peer_fingerprint() or ""
         self.result.host_fingerprint = observed
@@ -379,8 +388,10 @@ class StreamSession:
         self.core.connect(proto.now(), observed)
         proto.drive()
 
-    def on_terminated(self, code: int, reason: str) -> None:
-        if self.core is None or self._proto is None or self._proto.session is None:
+    def on_terminated(self, proto: ClientConnection, code: int, reason: str) -> None:
+        if proto is not self._proto:
+            return  # an attempt that lost the dial, or the connection before a retry
+        if self.core is None or self._proto.session is None:
             self._finish(reason or f"connection closed (code {code})")
 
     def _check_trust(self, host_key: str, observed: str) -> None:
@@ -661,6 +672,7 @@ class StreamSession:
             "outages": list(core.outages) if core else [],
             "freezes": dec.freezes.summary(time.monotonic()) if dec else None,
             "busy_retries": self.busy_retries, "handshake_retries": self.handshake_retries,
+            "dials": self.dials,
             "rate_changes": list(self.rate_changes),
             "keyframes_wanted": self.keyframes_wanted,
             "quic_datagrams_received": self._proto.quic_datagrams_received if self._proto else 0,

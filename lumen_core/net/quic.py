@@ -9,8 +9,12 @@ Transport (LUMEN-M3-WIRE.md §2): no ALPN on either side (an M3 client offers no
 M3 host configures none), SNI ``lumen``, DATAGRAM frames up to 65535 bytes advertised,
 and QUIC's idle timeout at quinn's 30 s, so a base-mode session, which may send nothing
 on QUIC for a while, is not ended early. Both sides send a QUIC PING every
-``KEEPALIVE_S`` while the session lives (M3 peers send none; PINGs are invisible to
-them and keep a quiet connection from idling out).
+``KEEPALIVE_S`` while the session streams (M3 peers send none; PINGs are invisible to
+them and keep a quiet connection from idling out), and every ``EXCHANGE_PING_S`` while
+it does not: during the handshake and a closing Goodbye. There each message matters and
+QUIC's own retransmission backs off: its probe timeout doubles with every probe lost,
+so at 30 % loss a Welcome can wait seconds for its next try. An acknowledged PING resets
+that backoff and lets loss detection resend what was lost at once.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ log = logging.getLogger(__name__)
 SERVER_NAME: Final = "lumen"
 IDLE_TIMEOUT_S: Final = 30.0
 KEEPALIVE_S: Final = 10.0
+EXCHANGE_PING_S: Final = 0.25
 # Advertised to the peer: M3's quinn advertises its receive buffer capped to u16.
 MAX_DATAGRAM_FRAME_SIZE: Final = 65535
 # aioquic's default packet size (no path-MTU discovery) leaves 1170 bytes for a DATAGRAM
@@ -109,6 +114,7 @@ class SessionProtocol(QuicConnectionProtocol):
         self._session_timer: asyncio.TimerHandle | None = None
         self._keepalive: asyncio.TimerHandle | None = None
         self._closing = False
+        self._lingering = False  # closing, but the CONNECTION_CLOSE waits (close_linger_s)
         # How long the CONNECTION_CLOSE waits after the session asks for it. aioquic sends
         # it once and never again, and stream data still unacknowledged dies with it: a
         # host that lingers lets QUIC retransmit a Goodbye (a "busy" refusal, say) that
@@ -133,7 +139,7 @@ class SessionProtocol(QuicConnectionProtocol):
     def attach(self, session: Endpoint[Any], on_event: SessionEventHandler) -> None:
         self.session = session
         self._on_event = on_event
-        self._keepalive = self._loop.call_later(KEEPALIVE_S, self._ping)
+        self._keepalive = self._loop.call_later(self._ping_interval(), self._ping)
 
     def now(self) -> float:
         return self._loop.time()
@@ -162,8 +168,11 @@ class SessionProtocol(QuicConnectionProtocol):
         if request is not None and not self._closing:
             self._closing = True
             if self.close_linger_s:
-                self._loop.call_later(self.close_linger_s, partial(self.close, error_code=request[0],
-                                                                   reason_phrase=request[1]))
+                self._lingering = True
+                if self._keepalive is not None:  # the Goodbye is an exchange: ping it through
+                    self._keepalive.cancel()
+                self._keepalive = self._loop.call_later(EXCHANGE_PING_S, self._ping)
+                self._loop.call_later(self.close_linger_s, partial(self._close_lingered, *request))
             else:
                 self.close(error_code=request[0], reason_phrase=request[1])
         self._arm_timer()
@@ -205,13 +214,21 @@ class SessionProtocol(QuicConnectionProtocol):
             self.session.handle_timer(self.now())
             self.drive()
 
+    def _close_lingered(self, code: int, reason: str) -> None:
+        self._lingering = False
+        self.close(error_code=code, reason_phrase=reason)
+
     def _ping(self) -> None:
-        if self._closing:
+        if self._closing and not self._lingering:
             return
         if self._quic._network_paths:
             self._quic.send_ping(0)
             self.transmit()
-        self._keepalive = self._loop.call_later(KEEPALIVE_S, self._ping)
+        self._keepalive = self._loop.call_later(self._ping_interval(), self._ping)
+
+    def _ping_interval(self) -> float:
+        session = self.session
+        return KEEPALIVE_S if session is not None and session.streaming and not session.ended else EXCHANGE_PING_S
 
     # -- facts ----------------------------------------------------------------------
 

@@ -70,6 +70,11 @@ class Endpoint(Generic[E]):
         self.outages: deque[float] = deque(maxlen=OUTAGES_KEPT)
 
     @property
+    def streaming(self) -> bool:
+        """The handshake is done and the stream flows (each side says when)."""
+        return False
+
+    @property
     def peer_silent(self) -> bool:
         return self._silent_since is not None
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from lumen_host.options import HostOptions
 from lumen_host.pads import LoggingPadSink
 from lumen_host.server import HostServer
 from lumen_host.session import HostConnection
+from relay import LossyRelay
 
 from lumen_client.session import SessionError, StreamOptions
 from lumen_client.trust_store import TrustStore
@@ -33,8 +35,10 @@ pytestmark = pytest.mark.timeout(120)
 class Gate:
     """A SessionHost: the server's offer, modes and sinks, with admission and the slot the test's."""
 
-    def __init__(self, server: HostServer, *, problem: str | None = None, slot_free: bool = True) -> None:
+    def __init__(self, server: HostServer, *, problem: str | None = None, slot_free: bool = True,
+                 on_acquire: Callable[[], None] = lambda: None) -> None:
         self._server, self._problem, self._slot_free = server, problem, slot_free
+        self._on_acquire = on_acquire
         self.hellos: list[HelloReceived] = []
         self.released: list[dict[str, object]] = []
         self.ended = threading.Event()
@@ -47,6 +51,7 @@ class Gate:
         return self._problem
 
     async def acquire(self, connection: HostConnection) -> bool:
+        self._on_acquire()  # just before the Welcome (or the refusal) is sent
         return self._slot_free
 
     def release(self, connection: HostConnection, result: dict[str, object]) -> None:
@@ -67,6 +72,9 @@ def serve_gate(tmp_path: Path) -> Iterator[Any]:
     thread.start()
     servers: list[Any] = []
 
+    def in_loop(coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(10)
+
     def start(**gate_args: Any) -> tuple[int, Gate]:
         gate = Gate(server, **gate_args)
         quic = asyncio.run_coroutine_threadsafe(serve(
@@ -75,12 +83,17 @@ def serve_gate(tmp_path: Path) -> Iterator[Any]:
         servers.append(quic)
         return options.port, gate
 
+    start.in_loop = in_loop  # type: ignore[attr-defined]
     yield start
     for quic in servers:
         loop.call_soon_threadsafe(quic.close)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
     loop.close()
+
+
+async def _call(function: Callable[[], None]) -> None:
+    function()
 
 
 def client(port: int, tmp_path: Path, duration: float = 2.0) -> StreamOptions:
@@ -110,3 +123,22 @@ def test_a_busy_slot_refuses_with_host_busy(serve_gate: Any, tmp_path: Path) -> 
     with pytest.raises(SessionError, match="another client is streaming"):
         run_client(client(port, tmp_path), TrustStore(tmp_path / "p.json"))
     assert gate.hellos and gate.released == []  # the client asked again while the slot stayed taken
+
+
+def test_a_welcome_lost_to_a_blackout_arrives_soon_after_the_link_returns(serve_gate: Any, tmp_path: Path) -> None:
+    # QUIC alone would next probe seconds after a 4 s outage (its probe timeout doubles
+    # with each probe lost: on loopback 30, 60, 120, ... 1920 ms); the connection's
+    # exchange PINGs (quic.py) bring the Welcome across within a ping or two instead.
+    blackout: list[float] = []
+    port, _ = serve_gate(on_acquire=lambda: blackout.extend((time.monotonic(), time.monotonic() + 4.0)))
+    relay, relay_port = serve_gate.in_loop(LossyRelay.start(
+        ("127.0.0.1", port), lambda flow, age: bool(blackout) and blackout[0] <= time.monotonic() < blackout[1]))
+    try:
+        result = run_client(client(relay_port, tmp_path, duration=0.2), TrustStore(tmp_path / "p.json"))
+        finished = time.monotonic()
+    finally:
+        serve_gate.in_loop(_call(relay.close))
+    assert not result.error and result.stats["dials"] == 1 and result.stats["handshake_retries"] == 0, result
+    assert sum(relay.dropped) > 0, "the blackout came after the Welcome"
+    # From the link's return: the Welcome, Start, 0.2 s of stream and the goodbye.
+    assert finished - blackout[1] < 1.5, finished - blackout[1]
