@@ -93,7 +93,19 @@ class Recorder:
              f"--rate={rate}", "--channels=2", "--raw", "--latency-msec=20"],
             stdout=subprocess.PIPE,
         )
-        time.sleep(0.3)  # parec connects before the caller starts playing
+        self._wait_until_recording(sink)
+
+    def _wait_until_recording(self, sink: PulseSink, timeout_s: float = 10.0) -> None:
+        """Until the daemon lists parec's record stream: what plays from then on is heard."""
+        deadline = time.monotonic() + timeout_s
+        while not subprocess.run(["pactl", f"--server={sink.server}", "list", "short", "source-outputs"],
+                                 capture_output=True, text=True).stdout.strip():
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"parec exited with status {self._proc.returncode}")
+            if time.monotonic() > deadline:
+                self._proc.kill()
+                raise RuntimeError(f"parec did not start recording within {timeout_s} s")
+            time.sleep(0.02)
 
     def stop(self) -> bytes:
         self._proc.terminate()
