@@ -10,10 +10,14 @@ picture counts as presented when the buffer swap that shows it returns.
 
 On a software rasteriser (Mesa's llvmpipe, softpipe: virtual machines, remote desktops
 without a GPU) that shader costs more than the rest of the client together, 20 ms of CPU
-for a 720p frame. There the decode thread converts each picture to RGBA with libswscale
-instead (under a millisecond at 720p) and the window draws a plain texture, which
-llvmpipe copies at 1:1 without shading. ``LUMEN_GL_CONVERSION=shader`` or ``=cpu``
-overrides the choice.
+for a 720p frame, and even a plain textured quad costs 3 ms to rasterise. There the
+decode thread converts each picture to BGRA with libswscale instead (under half a
+millisecond at 720p), the window's own pixel order, at the size the window shows it,
+and the window copies it in with a framebuffer blit, which llvmpipe does as a memory
+copy, with no rasterising at all. (Scaling in libswscale, 2 ms for 720p to 1080p, costs
+a sixth of what llvmpipe's filtering takes; a picture converted before the window was
+resized is blitted scaled, filtered as a draw would be.)
+``LUMEN_GL_CONVERSION=shader`` or ``=cpu`` overrides the choice.
 """
 
 from __future__ import annotations
@@ -69,15 +73,6 @@ void main() {
 }
 """
 
-RGBA_FRAGMENT_SHADER = """
-#version 120
-uniform sampler2D plane0;
-varying vec2 uv;
-void main() {
-    gl_FragColor = vec4(texture2D(plane0, uv).rgb, 1.0);
-}
-"""
-
 CONVERSION_ENV: Final = "LUMEN_GL_CONVERSION"
 SOFTWARE_RENDERERS: Final = (b"llvmpipe", b"softpipe", b"swrast", b"SwiftShader")
 
@@ -113,9 +108,12 @@ def swscale_colorspace(colorspace: int, height: int) -> str:
     return {0.2126: "ITU709", 0.299: "ITU601", 0.2627: "BT2020"}[kr]
 
 
-def to_rgba(frame: av.VideoFrame) -> av.VideoFrame:
-    """A picture as full-range RGBA, converted with the matrix and range it says it has."""
-    return frame.reformat(format="rgba", src_colorspace=swscale_colorspace(int(frame.colorspace or 2), frame.height),
+def to_bgra(frame: av.VideoFrame, size: tuple[int, int] | None = None) -> av.VideoFrame:
+    """A picture as full-range BGRA, converted with the matrix and range it says it has,
+    and scaled (bilinear) to ``size`` where given."""
+    width, height = size or (frame.width, frame.height)
+    return frame.reformat(width, height, format="bgra", interpolation="BILINEAR",
+                          src_colorspace=swscale_colorspace(int(frame.colorspace or 2), frame.height),
                           src_color_range="JPEG" if frame.color_range == 2 else "MPEG", dst_color_range="JPEG")
 
 
@@ -157,16 +155,15 @@ class VideoWindow(QOpenGLWindow):
         self._detached = False
         self._swapping: Picture | None = None  # drawn, its buffer swap not yet done
         self._program: int | None = None
-        self._rgba_program: int | None = None
         self.cpu_conversion = False  # set when the context is made: see the module's docstring
-        self._filter: int | None = None  # texture 0's filter now
+        self._framebuffer = 0  # reads texture 0 when it holds a BGRA picture: the blit's source
         self._uniforms: dict[str, int] = {}
         self._attributes: dict[str, int] = {}
-        self._rgba_attributes: dict[str, int] = {}
         self._textures: list[int] = []
         self._tex_shape: tuple[object, ...] | None = None
         self._conversion: tuple[int, int, int, bool] | None = None  # what the uniforms hold now
         self._picture_size: tuple[int, int] | None = None
+        self._view: tuple[int, int] | None = None  # the window in device pixels, as last painted
         # Each picture as it is shown, with when (monotonic ns): the overlay's and bench's latencies.
         self.on_presented: Callable[[Picture, int], None] | None = None
         self.sink: Sink[Picture] = Each(self._put)  # where the session's pictures go: the slot, newest wins
@@ -177,8 +174,13 @@ class VideoWindow(QOpenGLWindow):
     # -- the video sink (the decode thread) -----------------------------------------------
 
     def _put(self, picture: Picture) -> None:
-        if self.cpu_conversion and picture.frame.format.name != "rgba":
-            picture = replace(picture, frame=to_rgba(picture.frame))
+        frame, view = picture.frame, self._view  # view: written by the GUI thread, one reference
+        if self.cpu_conversion and frame.format.name != "bgra":
+            size = None
+            if view is not None:
+                _, _, width, height = letterbox(*view, frame.width, frame.height)
+                size = (width, height)
+            picture = replace(picture, frame=to_bgra(frame, size))
         self._slot.put(picture)
 
     def _swapped(self) -> None:
@@ -218,11 +220,11 @@ class VideoWindow(QOpenGLWindow):
 
     def initializeGL(self) -> None:
         self._tex_shape = self._conversion = None  # a new context: new textures and programs
-        self._filter = GL.GL_LINEAR  # what the textures are made with, below
         renderer = bytes(GL.glGetString(GL.GL_RENDERER) or b"")
         choice = os.environ.get(CONVERSION_ENV, "")
-        self.cpu_conversion = choice == "cpu" or (choice != "shader" and any(s in renderer for s in SOFTWARE_RENDERERS))
-        self._rgba_program, self._rgba_attributes = _program(RGBA_FRAGMENT_SHADER)
+        software = any(s in renderer for s in SOFTWARE_RENDERERS)
+        # Blits are core since GL 3.0; a context without them keeps the shader.
+        self.cpu_conversion = (choice == "cpu" or (choice != "shader" and software)) and bool(GL.glBlitFramebuffer)
         self._program, self._attributes = _program(FRAGMENT_SHADER)
         program = self._program
         self._uniforms = {name: GL.glGetUniformLocation(program, name)
@@ -239,20 +241,31 @@ class VideoWindow(QOpenGLWindow):
                                  (GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE),
                                  (GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)):
                 GL.glTexParameteri(GL.GL_TEXTURE_2D, param, value)
+        if self.cpu_conversion:
+            self._framebuffer = int(GL.glGenFramebuffers(1))
 
     def paintGL(self) -> None:
         pending = self._slot.poll()
-        # Cleared even where the picture covers it all: a tiling rasteriser (llvmpipe) would
-        # otherwise read the old frame back before drawing over it.
-        GL.glClearColor(0.0, 0.0, 0.0, 1.0)
-        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
         if pending is not None:
-            if pending.frame.format.name == "rgba":
-                self._upload_rgba(pending.frame)
+            if pending.frame.format.name == "bgra":
+                self._upload_bgra(pending.frame)
             else:
                 self._upload(pending.frame)
-        if self._picture_size is not None:
-            self._draw()
+        ratio = self.devicePixelRatio()
+        view = self._view = (int(self.width() * ratio), int(self.height() * ratio))
+        target = letterbox(*view, *self._picture_size) if self._picture_size is not None else None
+        bgra = self._tex_shape is not None and self._tex_shape[2] == "bgra"
+        if not (bgra and target == (0, 0, *view)):
+            # Cleared even where a drawn picture covers it all: a tiling rasteriser (llvmpipe)
+            # would otherwise read the old frame back before drawing over it. A blit that
+            # covers the window replaces every pixel without reading any.
+            GL.glClearColor(0.0, 0.0, 0.0, 1.0)
+            GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        if target is not None:
+            if bgra:
+                self._blit(*target)
+            else:
+                self._draw(*target, *view)
         if pending is not None:
             self._presented += 1
             self._swapping = pending
@@ -262,18 +275,40 @@ class VideoWindow(QOpenGLWindow):
             self._draw_overlay(painter)
             painter.end()
 
-    def _upload_rgba(self, picture: av.VideoFrame) -> None:
+    def _upload_bgra(self, picture: av.VideoFrame) -> None:
         w, h = picture.width, picture.height
+        plane = picture.planes[0]
         GL.glActiveTexture(GL.GL_TEXTURE0)
         GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[0])
-        shape = (w, h, "rgba")
+        shape = (w, h, "bgra")
         if self._tex_shape != shape:
-            GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, w, h, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, None)
-        # A view of the plane (rows padded past the width are sliced off; PyOpenGL packs those).
-        GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE,
-                           picture.to_ndarray())
+            # Unsized GL_RGBA: Mesa then stores the texture in the order it is given (BGRA),
+            # the window's order, which the blit needs to be a plain copy.
+            GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA, w, h, 0, GL.GL_BGRA, GL.GL_UNSIGNED_BYTE, None)
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._framebuffer)
+            GL.glFramebufferTexture2D(GL.GL_READ_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D,
+                                      self._textures[0], 0)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.defaultFramebufferObject())
+        GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, plane.line_size // 4)
+        GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_BGRA, GL.GL_UNSIGNED_BYTE,
+                           np.frombuffer(memoryview(plane), dtype=np.uint8))
+        GL.glPixelStorei(GL.GL_UNPACK_ROW_LENGTH, 0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         self._tex_shape = shape
         self._picture_size = (w, h)
+
+    def _blit(self, x: int, y: int, w: int, h: int) -> None:
+        """Texture 0 (BGRA) into the window's rectangle, copied at its own size, filtered
+        when scaled."""
+        assert self._picture_size is not None
+        pw, ph = self._picture_size
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._framebuffer)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self.defaultFramebufferObject())
+        # Texture row 0 is the picture's top and the window's y runs upwards: the
+        # destination's rows are given top first, which for the window is no flip in memory.
+        GL.glBlitFramebuffer(0, 0, pw, ph, x, y + h, x + w, y, GL.GL_COLOR_BUFFER_BIT,
+                             GL.GL_NEAREST if (w, h) == (pw, ph) else GL.GL_LINEAR)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.defaultFramebufferObject())
 
     def _upload(self, picture) -> None:
         fmt = picture.format.name
@@ -311,28 +346,14 @@ class VideoWindow(QOpenGLWindow):
             GL.glUniform1i(self._uniforms["nv12"], int(nv12))
             self._conversion = conversion
 
-    def _draw(self) -> None:
-        assert self._picture_size is not None
-        ratio = self.devicePixelRatio()
-        vw, vh = int(self.width() * ratio), int(self.height() * ratio)
-        x, y, w, h = letterbox(vw, vh, *self._picture_size)
+    def _draw(self, x: int, y: int, w: int, h: int, vw: int, vh: int) -> None:
+        """The planes through the conversion shader into the window's rectangle."""
         GL.glViewport(x, y, w, h)
-        rgba = self._tex_shape is not None and self._tex_shape[2] == "rgba"
-        # An RGBA picture shown at its own size is copied pixel for pixel (llvmpipe's fast
-        # path); everything else is filtered.
-        wanted = GL.GL_NEAREST if rgba and (w, h) == self._picture_size else GL.GL_LINEAR
-        if wanted != self._filter:
-            GL.glActiveTexture(GL.GL_TEXTURE0)
-            GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[0])
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, wanted)
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, wanted)
-            self._filter = wanted
-        GL.glUseProgram(self._rgba_program if rgba else self._program)
+        GL.glUseProgram(self._program)
         for i in range(3):
             GL.glActiveTexture(GL.GL_TEXTURE0 + i)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[i])
-        attributes = self._rgba_attributes if rgba else self._attributes
-        pos, tex = attributes["position"], attributes["texcoord"]
+        pos, tex = self._attributes["position"], self._attributes["texcoord"]
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         GL.glEnableVertexAttribArray(pos)
         GL.glEnableVertexAttribArray(tex)

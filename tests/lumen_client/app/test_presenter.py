@@ -1,11 +1,13 @@
 """The GL presenter on a real context (Xvfb, Mesa): both ways it converts a picture to
-RGB (the shader, and libswscale for software rasterisers) show the pattern's colours;
+RGB (the shader, and libswscale with a blit for software rasterisers) show the pattern's
+colours the right way up, at the picture's own size and scaled into a larger window;
 the slot wakes the window from empty to full only and counts what it skips; a picture
 counts as presented when its swap returns."""
 
 from __future__ import annotations
 
 import av
+import numpy as np
 import pytest
 from desktop_app import TOLERANCE
 from lumen_host.pattern import BAR_RGB, bar_centres
@@ -13,6 +15,7 @@ from lumen_host.video import EncoderSettings, PatternVideo, open_encoder
 
 from lumen_client.app.presenter import colour_conversion, letterbox, swscale_colorspace
 from lumen_client.pipeline import Picture
+from lumen_core.band import read_band
 
 SIZE = (640, 360)
 
@@ -50,31 +53,64 @@ def _pictures(count: int) -> list[av.VideoFrame]:
     return out
 
 
-@pytest.mark.parametrize("conversion", ["shader", "cpu"])
-def test_the_pattern_shows_its_colours(make_window, qtbot, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-                                       conversion: str) -> None:
-    from lumen_client.app.presenter import CONVERSION_ENV
-
-    monkeypatch.setenv(CONVERSION_ENV, conversion)
-    window = make_window()
-    window.resize(*SIZE)
-    window.show()
-    qtbot.waitUntil(window.isExposed, timeout=10_000)
-    shown: list[tuple[Picture, int]] = []
-    window.on_presented = lambda picture, at: shown.append((picture, at))
-    pictures = _pictures(4)
-    for n, frame in enumerate(pictures):
-        window.sink.push(Picture(frame, 0, n, 0))
-        qtbot.waitUntil(lambda n=n: len(shown) > n, timeout=10_000)
-    assert window.cpu_conversion == (conversion == "cpu")
-    assert [p.frame_index for p, _ in shown] == list(range(len(pictures)))
-    assert shown[-1][0].frame.format.name == ("rgba" if conversion == "cpu" else "yuv420p")
+def _assert_shows(window, last: int) -> None:  # type: ignore[no-untyped-def]
+    """The window's framebuffer shows the pattern's bars, letterboxed, the right way up,
+    and its band says picture ``last``."""
     image = window.grabFramebuffer()
     x0, y0, w, h = letterbox(image.width(), image.height(), *SIZE)
     for (x, y), want in zip(bar_centres(*SIZE), BAR_RGB, strict=True):
         colour = image.pixelColor(x0 + x * w // SIZE[0], y0 + y * h // SIZE[1])
         got = (colour.red(), colour.green(), colour.blue())
-        assert all(abs(g - v) <= TOLERANCE for g, v in zip(got, want, strict=True)), (conversion, got, want)
+        assert all(abs(g - v) <= TOLERANCE for g, v in zip(got, want, strict=True)), (got, want)
+    assert image.pixelColor(x0 + w // 2, y0 // 2).value() == 0  # the bar above the picture is black
+    rgb = image.convertToFormat(image.Format.Format_RGB888)
+    pixels = np.frombuffer(rgb.constBits(), dtype=np.uint8).reshape(rgb.height(), rgb.bytesPerLine())
+    rows, columns = np.linspace(y0, y0 + h - 1, SIZE[1]).astype(int), np.linspace(x0, x0 + w - 1, SIZE[0]).astype(int)
+    luma = pixels[rows][:, 3 * columns]  # red: the band is black and white
+    assert read_band(luma) == (last, last)
+
+
+@pytest.mark.parametrize("conversion", ["shader", "cpu"])
+@pytest.mark.parametrize("scale", [1, 2])
+def test_the_pattern_shows_its_colours(make_window, qtbot, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                       conversion: str, scale: int) -> None:
+    from lumen_client.app.presenter import CONVERSION_ENV
+
+    monkeypatch.setenv(CONVERSION_ENV, conversion)
+    window = make_window()
+    window.resize(SIZE[0] * scale, SIZE[1] * scale + 40)  # taller than the picture: letterboxed
+    window.show()
+    qtbot.waitUntil(window.isExposed, timeout=10_000)
+    shown: list[tuple[Picture, int]] = []
+    window.on_presented = lambda picture, at: shown.append((picture, at))
+    pictures = _pictures(5)
+    for n, frame in enumerate(pictures[:4]):
+        window.sink.push(Picture(frame, 0, n, 0))
+        qtbot.waitUntil(lambda n=n: len(shown) > n, timeout=10_000)
+    assert window.cpu_conversion == (conversion == "cpu")
+    assert [p.frame_index for p, _ in shown] == list(range(4))
+    last = shown[-1][0].frame
+    if conversion == "cpu":  # converted at the size the window shows it
+        assert (last.format.name, last.width, last.height) == ("bgra", SIZE[0] * scale, SIZE[1] * scale)
+    else:
+        assert (last.format.name, last.width, last.height) == ("yuv420p", *SIZE)
+    _assert_shows(window, 3)
+
+    # Resized: the picture already converted is shown scaled, the next one at the new size.
+    window.resize(SIZE[0] * 3 // 2 + 30, SIZE[1] * 3 // 2)
+
+    def repainted() -> None:
+        # Mesa sees an X window's new size some paints after Qt does (Xvfb answers in its
+        # own time): until then a paint draws into the old buffer.
+        window.update()
+        _assert_shows(window, 3)
+
+    qtbot.waitUntil(repainted, timeout=10_000)
+    window.sink.push(Picture(pictures[4], 0, 4, 0))
+    qtbot.waitUntil(lambda: len(shown) == 5, timeout=10_000)
+    if conversion == "cpu":
+        assert (shown[-1][0].frame.width, shown[-1][0].frame.height) == (SIZE[0] * 3 // 2, SIZE[1] * 3 // 2)
+    _assert_shows(window, 4)
 
 
 def test_pictures_pushed_faster_than_painted_are_skipped_not_queued(make_window) -> None:  # type: ignore[no-untyped-def]
