@@ -15,8 +15,8 @@ decode thread converts each picture to BGRA with libswscale instead (under half 
 millisecond at 720p), the window's own pixel order, at the size the window shows it,
 and the window copies it in with a framebuffer blit, which llvmpipe does as a memory
 copy, with no rasterising at all. (Scaling in libswscale, 2 ms for 720p to 1080p, costs
-a sixth of what llvmpipe's filtering takes; a picture converted before the window was
-resized is blitted scaled, filtered as a draw would be.)
+about a third of what llvmpipe's filtering takes; a picture converted before the window
+was resized is blitted scaled, filtered as a draw would be.)
 ``LUMEN_GL_CONVERSION=shader`` or ``=cpu`` overrides the choice.
 """
 
@@ -108,7 +108,7 @@ def swscale_colorspace(colorspace: int, height: int) -> str:
     return {0.2126: "ITU709", 0.299: "ITU601", 0.2627: "BT2020"}[kr]
 
 
-def to_bgra(frame: av.VideoFrame, size: tuple[int, int] | None = None) -> av.VideoFrame:
+def to_bgra(frame: av.VideoFrame, size: tuple[int, ...] | None = None) -> av.VideoFrame:
     """A picture as full-range BGRA, converted with the matrix and range it says it has,
     and scaled (bilinear) to ``size`` where given."""
     width, height = size or (frame.width, frame.height)
@@ -174,12 +174,10 @@ class VideoWindow(QOpenGLWindow):
     # -- the video sink (the decode thread) -----------------------------------------------
 
     def _put(self, picture: Picture) -> None:
-        frame, view = picture.frame, self._view  # view: written by the GUI thread, one reference
+        frame = picture.frame
         if self.cpu_conversion and frame.format.name != "bgra":
-            size = None
-            if view is not None:
-                _, _, width, height = letterbox(*view, frame.width, frame.height)
-                size = (width, height)
+            view = self._view  # the GUI thread replaces it whole: one read
+            size = letterbox(*view, frame.width, frame.height)[2:] if view is not None else None
             picture = replace(picture, frame=to_bgra(frame, size))
         self._slot.put(picture)
 
