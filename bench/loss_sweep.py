@@ -15,6 +15,7 @@ Writes loss-sweep.json, loss-sweep.md and loss-sweep.png (matplotlib) to --out.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from network import client_in, host_in  # noqa: E402
 
@@ -122,10 +123,13 @@ def plot(points: list[Point], path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="loss_sweep", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--quick", action="store_true", help="0, 5 and 20 % only")
+    parser.add_argument("--quick", action="store_true", help="0, 5 and 20 %% only")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--from-json", action="store_true", help="only redraw the table and plot from --out's JSON")
     args = parser.parse_args()
+    if importlib.util.find_spec("matplotlib") is None:  # known before a sweep of minutes, not after
+        print("loss_sweep: the plot needs matplotlib: pip install -e '.[bench]'", file=sys.stderr)
+        return 1
     if args.from_json:
         saved = [Point(**p) for p in json.loads((args.out / "loss-sweep.json").read_text())]
         (args.out / "loss-sweep.md").write_text(markdown(saved, args.seconds))

@@ -5,6 +5,8 @@ every module that does something has its own test module where tests/ mirrors it
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -143,6 +145,20 @@ def test_benchmarks_are_not_packaged() -> None:
     packaged = set(setuptools["packages"]) | set(setuptools["package-dir"].values())
     assert not {p for p in packaged if p.split(".")[0] in ("bench", "benchmarks", "tests")}
     assert not list(ROOT.glob("lumen_*/bench*.py")) and not (ROOT / "host" / "bench.py").exists()
+
+
+def test_every_benchmark_starts() -> None:
+    """Each bench script imports what it needs and parses its own command line: run
+    from the checkout, they have no other test to notice a moved helper."""
+    scripts = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "__init__")
+    runs = {name: subprocess.Popen([sys.executable, "-m", f"bench.{name}", "--help"], cwd=ROOT, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for name in scripts}
+    failed = {}
+    for name, proc in runs.items():
+        out, _ = proc.communicate(timeout=120)
+        if proc.returncode != 0 or "usage:" not in out:
+            failed[name] = out.strip().splitlines()[-1:]
+    assert len(scripts) >= 6 and not failed, failed
 
 
 # Folders of the checkout -> where their tests live (host/ is packaged as lumen_host).

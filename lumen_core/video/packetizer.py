@@ -52,6 +52,8 @@ class SenderStats:
     frames: int = 0
     keyframes: int = 0
     frame_bytes: int = 0
+    blocks: int = 0
+    data_shards: int = 0
     datagrams: int = 0
     datagram_bytes: int = 0
 
@@ -116,6 +118,8 @@ class Packetizer:
         for b in range(blocks):
             k = min(d, total - b * d)
             m = cfg.parity_for(k, self.fec_percent)
+            st.blocks += 1
+            st.data_shards += k
             body = source[b * d * p : (b * d + k) * p]  # the last shard may be short: padded
             template = HEADER.pack(pts_ns, index, 0, size, user_flags & 0xFFFFFFFF, b, blocks, k, m, 0, p,
                                    MAGIC, VERSION, cfg.scheme, PACKET_PIC)

@@ -131,7 +131,11 @@ def test_random_loss_both_ways_on_real_content(lab: NetLab, tmp_path: Path, loss
     decoded = stats["frames_decoded"] / served["frames_sent"]
     mbps = stats["video"]["bytes"] * 8 / stats["duration_s"] / 1e6
     assert mbps >= 12, f"the stream was {mbps:.1f} Mbit/s, not a 20 Mbit/s one"
-    assert decoded >= (0.995 if loss <= 0.05 else 0.98), (decoded, stats)
+    # Each block lost to the network costs its frame and those until the keyframe it asks
+    # for: the rate control's parity keeps that to about one in 100 000 blocks.
+    why = {key: stats[key] for key in ("frames_decoded", "frames_lost", "frames_dropped", "frames_late",
+                                       "keyframe_requests", "rate_changes")}
+    assert decoded >= (0.995 if loss <= 0.05 else 0.98), (decoded, served["frames_sent"], why)
 
 
 def test_a_loss_burst_heals_within_a_second(lab: NetLab, tmp_path: Path) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from lumen_core.session.rate import MIN_KBPS, RateController
+from math import comb
+
+import pytest
+
+from lumen_core.session.rate import BLOCK_LOSS_TARGET, MIN_KBPS, RateController, block_loss, parity_percent
 
 
-def feed(rc: RateController, intervals: list[tuple[float, int]], start: float = 0.0) -> list[int]:
+def feed(rc: RateController, intervals: list[tuple[float, int]], start: float = 0.0,
+         block_shards: float | None = None) -> list[int]:
     """(loss, queue delay us) per one-second report; the bitrate after each."""
     sent = received = 0
     rc.report(sent, received, 0, start)
@@ -13,7 +18,7 @@ def feed(rc: RateController, intervals: list[tuple[float, int]], start: float = 
     for n, (loss, delay) in enumerate(intervals, 1):
         sent += 1000
         received += round(1000 * (1 - loss))
-        rc.report(sent, received, delay, start + n)
+        rc.report(sent, received, delay, start + n, block_shards)
         out.append(rc.bitrate_kbps)
     return out
 
@@ -32,15 +37,54 @@ def test_moderate_loss_holds_and_small_loss_is_not_a_reason_to_slow_down() -> No
     assert feed(rc, [(0.3, 0)] * 30 + [(0.05, 0)] * 3, start=10) [-1] >= MIN_KBPS
 
 
+@pytest.mark.parametrize(("k", "m", "loss"), [(1, 2, 0.05), (35, 7, 0.05), (35, 11, 0.05), (100, 30, 0.1),
+                                              (200, 55, 0.2), (10, 0, 0.01), (4, 4, 0.5)])
+def test_block_loss_is_the_binomial_tail(k: int, m: int, loss: float) -> None:
+    n = k + m
+    exact = sum(comb(n, x) * loss**x * (1 - loss) ** (n - x) for x in range(m + 1, n + 1))
+    assert block_loss(k, m, loss) == pytest.approx(exact, rel=1e-6, abs=1e-15)
+    assert block_loss(k, m, 0.0) == 0.0 and block_loss(k, m, 1.0) == 1.0
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 35, 120, 200])
+@pytest.mark.parametrize("loss", [0.001, 0.02, 0.05, 0.1, 0.25])
+def test_parity_percent_is_the_least_that_meets_the_target(k: int, loss: float) -> None:
+    percent = parity_percent(k, loss)
+    m = -(-k * percent // 100)
+    if percent == 100 and block_loss(k, m, loss) > BLOCK_LOSS_TARGET:
+        return  # the cap: as much as a block may carry
+    assert block_loss(k, m, loss) <= BLOCK_LOSS_TARGET
+    fewer = -(-k * (percent - 1) // 100)
+    assert percent == 0 or fewer == m or block_loss(k, fewer, loss) > BLOCK_LOSS_TARGET
+
+
 def test_fec_grows_with_random_loss_but_not_with_congestion() -> None:
     rc = RateController(10_000, 20, now=0.0)
-    feed(rc, [(0.10, 0)])
-    assert rc.fec_percent == 40  # 3 x 10 % + 10
-    feed(rc, [(0.0, 0)] * 5, start=5)
+    feed(rc, [(0.05, 0)], block_shards=35)
+    # 3 x loss + 10 would give 25 %: 9 shards, a block in 20 000 lost. This is 1 in 100 000.
+    assert rc.fec_percent == parity_percent(35, 0.05) == 29  # 11 shards
+    feed(rc, [(0.0, 0)] * 5, start=5, block_shards=35)
     assert rc.fec_percent == 20  # stepping down, never below the Welcome's
     rc = RateController(10_000, 20, now=0.0)
     feed(rc, [(0.3, 80_000)] * 3)
     assert rc.fec_percent == 20 and rc.bitrate_kbps == round(10_000 * 0.85 ** 3)
+    feed(rc, [(0.0, 0)], start=5)
+    assert rc.fec_loss == 0.0 and rc.fec_percent == 20  # congestion's loss is not remembered as the path's
+
+
+def test_a_quiet_interval_of_a_lossy_path_keeps_most_of_the_parity() -> None:
+    rc = RateController(20_000, 20, now=0.0)
+    feed(rc, [(0.06, 0), (0.06, 0), (0.03, 0)], block_shards=35)
+    assert rc.fec_loss == pytest.approx(0.8 * 0.06 + 0.2 * 0.03, abs=1e-3)
+    assert rc.fec_percent == parity_percent(35, rc.fec_loss) > parity_percent(35, 0.03)
+
+
+def test_the_block_size_sets_the_percent() -> None:
+    small, big = RateController(20_000, 0, now=0.0), RateController(20_000, 0, now=0.0)
+    feed(small, [(0.05, 0)] * 3, block_shards=5)  # 40 points a report at most
+    feed(big, [(0.05, 0)] * 3, block_shards=150)
+    assert small.fec_percent == parity_percent(5, 0.05) == 81  # 5 recovery shards for 5
+    assert big.fec_percent == parity_percent(150, 0.05) < 20
 
 
 def test_reports_without_counts_or_with_too_few_packets_change_nothing() -> None:
