@@ -63,6 +63,7 @@ class StreamWindow(QWidget):
         self._last_counters: tuple[float, dict[str, int], int] | None = None
         self._rates = {"frames_received": 0.0, "frames_decoded": 0.0, "presented": 0.0, "mbps": 0.0}
         self.video.on_presented = self._presented
+        self.video.frame_arrived.connect(self._show_picture, Qt.ConnectionType.QueuedConnection)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._timer.start(250)
@@ -93,6 +94,15 @@ class StreamWindow(QWidget):
 
     # -- progress and the overlay ---------------------------------------------------
 
+    def _show_picture(self) -> None:
+        """A picture is waiting: the first one replaces the waiting page at once, not at the
+        next status tick, which would leave up to a quarter second of pictures unseen."""
+        if self._stack.currentWidget() is self.video_widget:
+            return
+        self._stack.setCurrentWidget(self.video_widget)
+        self.video.update()  # the picture that woke us is in the slot
+        self.set_captured(True)
+
     def _tick(self) -> None:
         session = self.session
         if session is None:
@@ -103,10 +113,6 @@ class StreamWindow(QWidget):
             else:
                 self.status.setText("Waiting for the first keyframe…")
             return
-        if self._stack.currentWidget() is not self.video_widget:
-            self._stack.setCurrentWidget(self.video_widget)
-            self.video.update()  # pictures that arrived while hidden are waiting in the slot
-            self.set_captured(True)
         outage = session.outage_since
         if outage is not None:
             # Shown whether or not the overlay is on: the picture is frozen, and this says why.

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from lumen_host.pattern import bar_centres
+from lumen_host.video import EncoderSettings, PatternVideo, open_encoder
 
 from lumen_client.trust_store import TrustStore
 
 TOLERANCE = 24  # codec error on flat colour bars is a few steps; a wrong matrix is 30+
+
+
+def pattern_pictures(count: int, size: tuple[int, int] = (640, 360)) -> list[av.VideoFrame]:
+    """The host's test pattern, pictures 0 .. count - 1, through libx264 and back."""
+    encoder, _ = open_encoder(EncoderSettings("h264", *size, 60, 4000), ["libx264"])
+    decoder = av.CodecContext.create("h264", "r")
+    source, out = PatternVideo(*size), []
+    for n in range(count):
+        frame = source.grab(n, n)
+        frame.pts = n
+        for packet in encoder.encode(frame):
+            out += decoder.decode(av.Packet(bytes(packet)))
+    return out
 
 
 def sample_bars(video) -> list[tuple[int, int, int]]:  # type: ignore[no-untyped-def]

@@ -6,12 +6,10 @@ counts as presented when its swap returns."""
 
 from __future__ import annotations
 
-import av
 import numpy as np
 import pytest
-from desktop_app import TOLERANCE
+from desktop_app import TOLERANCE, pattern_pictures
 from lumen_host.pattern import BAR_RGB, bar_centres
-from lumen_host.video import EncoderSettings, PatternVideo, open_encoder
 
 from lumen_client.app.presenter import colour_conversion, letterbox, swscale_colorspace
 from lumen_client.pipeline import Picture
@@ -39,18 +37,6 @@ def make_window(xvfb_display: str, qtbot):  # type: ignore[no-untyped-def]
         window.close()
         window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
-
-def _pictures(count: int) -> list[av.VideoFrame]:
-    encoder, _ = open_encoder(EncoderSettings("h264", *SIZE, 60, 4000), ["libx264"])
-    decoder = av.CodecContext.create("h264", "r")
-    source, out = PatternVideo(*SIZE), []
-    for n in range(count):
-        frame = source.grab(n, n)
-        frame.pts = n
-        for packet in encoder.encode(frame):
-            out += decoder.decode(av.Packet(bytes(packet)))
-    return out
 
 
 def _assert_shows(window, last: int) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +72,7 @@ def test_the_pattern_shows_its_colours(make_window, qtbot, monkeypatch: pytest.M
     qtbot.waitUntil(window.isExposed, timeout=10_000)
     shown: list[tuple[Picture, int]] = []
     window.on_presented = lambda picture, at: shown.append((picture, at))
-    pictures = _pictures(5)
+    pictures = pattern_pictures(5)
     for n, frame in enumerate(pictures[:4]):
         window.sink.push(Picture(frame, 0, n, 0))
         qtbot.waitUntil(lambda n=n: len(shown) > n, timeout=10_000)
@@ -118,7 +104,7 @@ def test_the_pattern_shows_its_colours(make_window, qtbot, monkeypatch: pytest.M
 
 def test_pictures_pushed_faster_than_painted_are_skipped_not_queued(make_window) -> None:  # type: ignore[no-untyped-def]
     window = make_window()  # not shown: nothing is painted, the slot keeps the newest
-    pictures = _pictures(3)
+    pictures = pattern_pictures(3)
     for n, frame in enumerate(pictures):
         window.sink.push(Picture(frame, 0, n, 0))
     stats = window.stats

@@ -1,9 +1,10 @@
-"""The stream window under Xvfb with Mesa: after the trust prompt, the pattern's colours on screen."""
+"""The stream window under Xvfb with Mesa: after the trust prompt, the pattern's colours on
+screen; the first picture shows as it arrives."""
 
 from __future__ import annotations
 
 import pytest
-from desktop_app import TOLERANCE, dialog_text, sample_bars
+from desktop_app import TOLERANCE, dialog_text, pattern_pictures, sample_bars
 from lumen_host.pattern import BAR_RGB
 
 pytestmark = pytest.mark.timeout(120)
@@ -39,3 +40,21 @@ def test_trust_prompt_then_the_pattern_on_screen(app_env, qtbot) -> None:  # typ
     [served] = host.wait_for_sessions(1)
     assert served["frames_sent"] > 10
     assert window.table.item(0, 3).text() != "never"
+
+
+def test_the_first_picture_replaces_the_waiting_page_as_it_arrives(xvfb_display: str, qtbot) -> None:  # type: ignore[no-untyped-def]
+    # No session: the status tick has nothing to report, so only the picture itself can
+    # bring the video forward (a tick-driven switch left 250 ms of pictures unseen).
+    from lumen_client.app.stream_window import StreamWindow
+    from lumen_client.pipeline import Picture
+
+    window = StreamWindow("lumen test", vsync=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    [picture] = pattern_pictures(1)
+    assert not window.video_widget.isVisible() and window.video.stats.received == 0
+    window.video.sink.push(Picture(picture, 0, 0, 0))
+    qtbot.waitUntil(lambda: window.video.stats.presented == 1, timeout=5_000)
+    assert window.video_widget.isVisible() and window.captured
+    window.set_captured(False)
