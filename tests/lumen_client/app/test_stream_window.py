@@ -45,16 +45,24 @@ def test_trust_prompt_then_the_pattern_on_screen(app_env, qtbot) -> None:  # typ
 def test_the_first_picture_replaces_the_waiting_page_as_it_arrives(xvfb_display: str, qtbot) -> None:  # type: ignore[no-untyped-def]
     # No session: the status tick has nothing to report, so only the picture itself can
     # bring the video forward (a tick-driven switch left 250 ms of pictures unseen).
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     from lumen_client.app.stream_window import StreamWindow
     from lumen_client.pipeline import Picture
 
     window = StreamWindow("lumen test", vsync=False)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    [picture] = pattern_pictures(1)
-    assert not window.video_widget.isVisible() and window.video.stats.received == 0
-    window.video.sink.push(Picture(picture, 0, 0, 0))
-    qtbot.waitUntil(lambda: window.video.stats.presented == 1, timeout=5_000)
-    assert window.video_widget.isVisible() and window.captured
-    window.set_captured(False)
+    try:
+        window.show()
+        qtbot.waitExposed(window)
+        [picture] = pattern_pictures(1)
+        assert not window.video_widget.isVisible() and window.video.stats.received == 0
+        window.video.sink.push(Picture(picture, 0, 0, 0))
+        qtbot.waitUntil(lambda: window.video.stats.presented == 1, timeout=5_000)
+        assert window.video_widget.isVisible() and window.captured
+    finally:
+        # Deleted here, on the GUI thread: a GL window left to the collector at exit
+        # outlives the application and crashes the process.
+        window.set_captured(False)
+        window.close()
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
