@@ -122,7 +122,6 @@ class HostConnection(SessionProtocol):
         self._finish_handle: asyncio.TimerHandle | None = None
         self._finishing = False
         self._rate: RateController | None = None
-        self._blocks_reported = (0, 0)  # the sender's (blocks, data shards) at the last StatsReport
         self.started = time.monotonic()
         self.streaming_since: float | None = None
         self.end_reason = ""
@@ -316,11 +315,9 @@ class HostConnection(SessionProtocol):
         rate, pipeline, sender = self._rate, self._pipeline, self._sender
         if rate is None or not isinstance(pipeline, VideoPipeline) or sender is None:
             return
-        stats = sender.stats
-        blocks, shards = stats.blocks - self._blocks_reported[0], stats.data_shards - self._blocks_reported[1]
-        self._blocks_reported = (stats.blocks, stats.data_shards)
+        sent = sender.stats
         decision = rate.report(report.video_packets_expected, report.video_packets_received,
-                               report.queue_delay_us, self.now(), shards / blocks if blocks else None)
+                               report.queue_delay_us, self.now(), (sent.blocks, sent.data_shards))
         if decision is None:
             return
         log.info("rate control: %d kbit/s, FEC %d %% (%s)", decision.bitrate_kbps, decision.fec_percent,

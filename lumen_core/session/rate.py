@@ -30,6 +30,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
+from ..fec.engine import parity_count
+
 MIN_KBPS: Final = 500
 QUEUE_DELAY_S: Final = 0.020
 HOLD_AFTER_DECREASE_S: Final = 1.0
@@ -71,7 +73,7 @@ def parity_percent(k: int, loss: float, target: float = BLOCK_LOSS_TARGET) -> in
     """The smallest percent (at most MAX_FEC_PERCENT) whose ``ceil(k * percent / 100)``
     recovery shards keep a block of k data shards' loss at ``target`` or below."""
     k = max(1, k)
-    most = -(-k * MAX_FEC_PERCENT // 100)
+    most = parity_count(k, MAX_FEC_PERCENT)
     if block_loss(k, most, loss) > target:
         return MAX_FEC_PERCENT
     low, high = 0, most  # block_loss falls as m grows: the least m that meets the target
@@ -105,6 +107,7 @@ class RateController:
         self.loss = 0.0
         self.fec_loss = 0.0  # the loss the FEC is sized for
         self.block_shards = DEFAULT_BLOCK_SHARDS
+        self._last_blocks = (0, 0)
         # (time, kbps, fec %, reason), each change; a session of months keeps the latest.
         self.history: deque[tuple[float, int, int, str]] = deque(maxlen=HISTORY_KEPT)
 
@@ -118,11 +121,15 @@ class RateController:
         return min(ceiling_bps, int(2 * self.bitrate_kbps * 1000 * (1 + self.fec_percent / 100)))
 
     def report(self, expected: int | None, received: int | None, queue_delay_us: int | None,
-               now: float, block_shards: float | None = None) -> RateDecision | None:
+               now: float, blocks: tuple[int, int] | None = None) -> RateDecision | None:
         """A client report: the decision if the bitrate or FEC changes, else None.
-        ``block_shards``: the mean data shards of the blocks sent since the last report."""
-        if block_shards:
-            self.block_shards = max(1, round(block_shards))
+        ``blocks``: the FEC blocks and data shards the host has sent so far, whose mean
+        since the last report sizes the FEC."""
+        if blocks is not None:
+            last_blocks, self._last_blocks = self._last_blocks, blocks
+            count = blocks[0] - last_blocks[0]
+            if count > 0:
+                self.block_shards = max(1, round((blocks[1] - last_blocks[1]) / count))
         if expected is None or received is None:
             return None
         last, self._last = self._last, (expected, received)

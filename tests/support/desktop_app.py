@@ -14,6 +14,18 @@ from lumen_client.trust_store import TrustStore
 TOLERANCE = 24  # codec error on flat colour bars is a few steps; a wrong matrix is 30+
 
 
+def delete_now(*widgets) -> None:  # type: ignore[no-untyped-def]
+    """Close and delete GL windows here, on the GUI thread: left to the garbage collector,
+    one could be destroyed on whichever thread collects it, or after the application at
+    exit, and crash the process."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for widget in widgets:
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def pattern_pictures(count: int, size: tuple[int, int] = (640, 360)) -> list[av.VideoFrame]:
     """The host's test pattern, pictures 0 .. count - 1, through libx264 and back."""
     encoder, _ = open_encoder(EncoderSettings("h264", *size, 60, 4000), ["libx264"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from desktop_app import TOLERANCE, pattern_pictures
+from desktop_app import TOLERANCE, delete_now, pattern_pictures
 from lumen_host.pattern import BAR_RGB, bar_centres
 
 from lumen_client.app.presenter import colour_conversion, letterbox, swscale_colorspace
@@ -20,10 +20,7 @@ SIZE = (640, 360)
 
 @pytest.fixture
 def make_window(xvfb_display: str, qtbot):  # type: ignore[no-untyped-def]
-    """VideoWindows deleted on this (the GUI) thread when the test ends: left to the garbage
-    collector, a window's C++ side could be destroyed on whichever thread collects it."""
-    from PySide6.QtCore import QCoreApplication, QEvent
-
+    """VideoWindows deleted on this (the GUI) thread when the test ends (delete_now)."""
     from lumen_client.app.presenter import VideoWindow
 
     made: list[VideoWindow] = []
@@ -33,10 +30,7 @@ def make_window(xvfb_display: str, qtbot):  # type: ignore[no-untyped-def]
         return made[-1]
 
     yield make
-    for window in made:
-        window.close()
-        window.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    delete_now(*made)
 
 
 def _assert_shows(window, last: int) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ screen; the first picture shows as it arrives."""
 from __future__ import annotations
 
 import pytest
-from desktop_app import TOLERANCE, dialog_text, pattern_pictures, sample_bars
+from desktop_app import TOLERANCE, delete_now, dialog_text, pattern_pictures, sample_bars
 from lumen_host.pattern import BAR_RGB
 
 pytestmark = pytest.mark.timeout(120)
@@ -45,8 +45,6 @@ def test_trust_prompt_then_the_pattern_on_screen(app_env, qtbot) -> None:  # typ
 def test_the_first_picture_replaces_the_waiting_page_as_it_arrives(xvfb_display: str, qtbot) -> None:  # type: ignore[no-untyped-def]
     # No session: the status tick has nothing to report, so only the picture itself can
     # bring the video forward (a tick-driven switch left 250 ms of pictures unseen).
-    from PySide6.QtCore import QCoreApplication, QEvent
-
     from lumen_client.app.stream_window import StreamWindow
     from lumen_client.pipeline import Picture
 
@@ -60,9 +58,5 @@ def test_the_first_picture_replaces_the_waiting_page_as_it_arrives(xvfb_display:
         qtbot.waitUntil(lambda: window.video.stats.presented == 1, timeout=5_000)
         assert window.video_widget.isVisible() and window.captured
     finally:
-        # Deleted here, on the GUI thread: a GL window left to the collector at exit
-        # outlives the application and crashes the process.
         window.set_captured(False)
-        window.close()
-        window.deleteLater()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        delete_now(window)

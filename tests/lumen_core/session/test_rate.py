@@ -6,19 +6,24 @@ from math import comb
 
 import pytest
 
+from lumen_core.fec.engine import parity_count
 from lumen_core.session.rate import BLOCK_LOSS_TARGET, MIN_KBPS, RateController, block_loss, parity_percent
 
 
 def feed(rc: RateController, intervals: list[tuple[float, int]], start: float = 0.0,
-         block_shards: float | None = None) -> list[int]:
-    """(loss, queue delay us) per one-second report; the bitrate after each."""
+         block_shards: int | None = None) -> list[int]:
+    """(loss, queue delay us) per one-second report, 20 blocks of ``block_shards`` data
+    shards sent in each; the bitrate after each."""
     sent = received = 0
     rc.report(sent, received, 0, start)
+    blocks = (0, 0)
     out = []
     for n, (loss, delay) in enumerate(intervals, 1):
         sent += 1000
         received += round(1000 * (1 - loss))
-        rc.report(sent, received, delay, start + n, block_shards)
+        if block_shards is not None:
+            blocks = (blocks[0] + 20, blocks[1] + 20 * block_shards)
+        rc.report(sent, received, delay, start + n, blocks if block_shards is not None else None)
         out.append(rc.bitrate_kbps)
     return out
 
@@ -50,12 +55,9 @@ def test_block_loss_is_the_binomial_tail(k: int, m: int, loss: float) -> None:
 @pytest.mark.parametrize("loss", [0.001, 0.02, 0.05, 0.1, 0.25])
 def test_parity_percent_is_the_least_that_meets_the_target(k: int, loss: float) -> None:
     percent = parity_percent(k, loss)
-    m = -(-k * percent // 100)
-    if percent == 100 and block_loss(k, m, loss) > BLOCK_LOSS_TARGET:
-        return  # the cap: as much as a block may carry
-    assert block_loss(k, m, loss) <= BLOCK_LOSS_TARGET
-    fewer = -(-k * (percent - 1) // 100)
-    assert percent == 0 or fewer == m or block_loss(k, fewer, loss) > BLOCK_LOSS_TARGET
+    capped = percent == 100 and block_loss(k, parity_count(k, 100), loss) > BLOCK_LOSS_TARGET
+    assert capped or block_loss(k, parity_count(k, percent), loss) <= BLOCK_LOSS_TARGET
+    assert percent == 0 or block_loss(k, parity_count(k, percent - 1), loss) > BLOCK_LOSS_TARGET
 
 
 def test_fec_grows_with_random_loss_but_not_with_congestion() -> None:
